@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_agentcost import pytest_capture, pytest_config, pytest_lint
+from pytest_agentcost import pytest_capture, pytest_config, pytest_lint, pytest_report
 from pytest_agentcost.pytest_capture import agentcost_capture
 
 __all__ = ["agentcost_capture"]
@@ -20,6 +20,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     pytest_config.addoption(group)
     pytest_lint.addoption(group)
     pytest_capture.addoption(group)
+    pytest_report.addoption(group)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -28,3 +29,4 @@ def pytest_configure(config: pytest.Config) -> None:
     pytest_config.configure(config)
     pytest_lint.configure(config)
     pytest_capture.configure(config)
+    pytest_report.configure(config)
