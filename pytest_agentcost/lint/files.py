@@ -1,0 +1,133 @@
+"""Which files a lint run looks at: expand paths, skip tool and virtualenv directories, apply `exclude`.
+
+Exclude globs are matched against the path relative to the run's root, written with forward slashes:
+
+- `*` and `?` match within one path segment, `[...]` is a character class (fnmatch syntax);
+- `**` matches any number of directories, including none (`src/**/legacy_*.py`, `**/migrations`);
+- a glob that matches a directory excludes everything beneath it (`src/legacy`);
+- a glob without `/` matches a file or directory name at any depth, as in .gitignore (`*_pb2.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+__all__ = ["SKIPPED_DIRS", "ExcludeMatcher", "discover", "is_skipped_dir", "relative_path"]
+
+#: Directory names never descended into (explicitly named files inside them are still checked).
+SKIPPED_DIRS = frozenset(
+    {"__pycache__", ".venv", "venv", ".tox", ".nox", "site-packages", "node_modules", "build", "dist"}
+)
+
+
+def is_skipped_dir(name: str) -> bool:
+    """Hidden directories, caches, virtualenvs and build output are not searched for Python files."""
+    return name.startswith(".") or name in SKIPPED_DIRS
+
+
+def relative_path(path: Path, root: Path) -> str:
+    """`path` relative to `root`, with forward slashes (`../x.py` for a path outside the root)."""
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
+def _glob_to_regex(pattern: str) -> str:
+    """Translate one exclude glob into a regular expression over a relative path."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        char = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif char == "*":
+            out.append("[^/]*")
+            i += 1
+        elif char == "?":
+            out.append("[^/]")
+            i += 1
+        elif char == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(char))
+                i += 1
+            else:
+                body = pattern[i + 1 : end]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = end + 1
+        else:
+            out.append(re.escape(char))
+            i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class ExcludeMatcher:
+    """Decides whether a relative path is excluded by the `exclude` globs."""
+
+    patterns: tuple[str, ...]
+
+    @cached_property
+    def _regex(self) -> re.Pattern[str] | None:
+        alternatives = []
+        for raw in self.patterns:
+            pattern = raw.strip().replace("\\", "/")
+            pattern = pattern.removeprefix("./")
+            pattern = pattern.strip("/")
+            if not pattern:
+                continue
+            if "/" not in pattern:
+                pattern = "**/" + pattern  # a bare name matches at any depth
+            alternatives.append(_glob_to_regex(pattern))
+        if not alternatives:
+            return None
+        # The glob may match the path itself or any directory above it.
+        return re.compile("(?:" + "|".join(alternatives) + ")(?:/.*)?", re.DOTALL)
+
+    def __call__(self, relpath: str) -> bool:
+        regex = self._regex
+        return regex is not None and regex.fullmatch(relpath) is not None
+
+
+def discover(paths: Iterable[Path], *, root: Path, exclude: Sequence[str] = ()) -> list[Path]:
+    """Every Python file under `paths` (files or directories), minus skipped dirs and `exclude`.
+
+    The result is sorted and free of duplicates. A file named explicitly is taken whatever its
+    suffix, unless `exclude` matches it; paths that do not exist are ignored (callers that want an
+    error for them check first).
+    """
+    excluded = ExcludeMatcher(tuple(exclude))
+    found: set[Path] = set()
+    for given in paths:
+        start = Path(os.path.abspath(given))
+        if start.is_file():
+            if not excluded(relative_path(start, root)):
+                found.add(start)
+        elif start.is_dir():
+            found.update(_walk(start, root, excluded))
+    return sorted(found)
+
+
+def _walk(top: Path, root: Path, excluded: ExcludeMatcher) -> Iterable[Path]:
+    """The `.py` files under `top`, pruning skipped and excluded directories on the way down."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            name
+            for name in dirnames
+            if not is_skipped_dir(name) and not excluded(relative_path(here / name, root))
+        )
+        for name in filenames:
+            if name.endswith(".py"):
+                path = here / name
+                if not excluded(relative_path(path, root)):
+                    yield path

@@ -1,0 +1,62 @@
+"""What every rule module provides, and the project model the rules read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["GenerationSite", "Invalid", "ProjectModel", "RootSite", "Valid"]
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where an observation is, for a finding: position, symbol and the lines a suppression may sit on."""
+
+    path: str
+    line: int
+    column: int
+    symbol: str
+    extra_lines: tuple[int, ...]  # decorator and def lines of the function it belongs to
+    style: str  # "v2" or "v3" (v3, v4 and v5 share the API the messages name)
+    via: str  # "decorator", "call" or "block" (a `with` block); "trace" for a v2 trace
+
+
+@dataclass(frozen=True)
+class GenerationSite(Site):
+    """A generation (or embedding) and the metadata keys it is known to set."""
+
+    keys: frozenset[str] = frozenset()
+    unverifiable: bool = False  # some metadata it sets has keys that cannot be known statically
+
+
+@dataclass(frozen=True)
+class RootSite(Site):
+    """A trace root and whether a session_id reaches it."""
+
+    has_session: bool = False
+
+
+@dataclass(frozen=True)
+class ProjectModel:
+    """Everything the rules need, after project-wide resolution."""
+
+    generations: tuple[GenerationSite, ...]
+    roots: tuple[RootSite, ...]
+
+
+@dataclass(frozen=True)
+class Valid:
+    """A snippet the rule must not report. `files` maps extra module paths to their source."""
+
+    code: str
+    files: tuple[tuple[str, str], ...] = ()
+    config: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A snippet the rule must report, with the expected (line, code) of every finding in it."""
+
+    code: str
+    expected: tuple[tuple[int, str], ...]
+    files: tuple[tuple[str, str], ...] = ()
+    config: tuple[tuple[str, object], ...] = ()
