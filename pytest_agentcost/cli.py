@@ -1,7 +1,7 @@
 """The `agentcost` command (`python -m pytest_agentcost` is the same).
 
     agentcost lint [PATH ...] [--format text|json] [--no-cache] [--config PYPROJECT]
-                   [--select CODES] [--ignore CODES]
+                   [--select CODES] [--ignore CODES] [--jobs N]
     agentcost rules
 
 Exit codes: 0 clean, 1 findings or file errors, 2 a usage or configuration error.
@@ -60,8 +60,19 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="files or directories (default: [tool.agentcost] lint_paths, else the current directory)",
     )
-    lint.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    lint.add_argument("--no-cache", action="store_true", help=f"neither read nor write {CACHE_DIR_NAME}/")
+    lint.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+    lint.add_argument(
+        "--no-cache", action="store_true", help=f"neither read nor write {CACHE_DIR_NAME}/"
+    )
+    lint.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help="processes that extract uncached files (default: one per CPU; 1 = no process pool)",
+    )
     lint.add_argument(
         "--config",
         metavar="PYPROJECT",
@@ -84,6 +95,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("rules", help="list the rules", description="List the lint rules.")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -140,10 +161,13 @@ def _lint(args: argparse.Namespace, out: TextIO) -> int:
     from pytest_agentcost.lint.report import format_json, format_text, relocate
 
     cache = None if args.no_cache else ExtractionCache(root / CACHE_DIR_NAME, config)
-    result = relocate(run_lint(paths, config, root=root, cache=cache), root=root, cwd=cwd)
+    result = run_lint(paths, config, root=root, cache=cache, jobs=args.jobs)
+    result = relocate(result, root=root, cwd=cwd)
     out.write(format_json(result) if args.format == "json" else format_text(result))
     if cache is not None and cache.write_problem:
-        print(f"agentcost: warning: {cache.write_problem} (results are unaffected).", file=sys.stderr)
+        print(
+            f"agentcost: warning: {cache.write_problem} (results are unaffected).", file=sys.stderr
+        )
     return EXIT_CLEAN if result.ok else EXIT_FINDINGS
 
 
@@ -154,7 +178,9 @@ def _with_rule_options(config: Config, select: Sequence[str], ignore: Sequence[s
     if selected:
         config = dataclasses.replace(config, select=selected)
     if ignored:
-        config = dataclasses.replace(config, ignore=tuple(dict.fromkeys((*config.ignore, *ignored))))
+        config = dataclasses.replace(
+            config, ignore=tuple(dict.fromkeys((*config.ignore, *ignored)))
+        )
     return config
 
 
@@ -162,13 +188,20 @@ def _rule_codes(values: Sequence[str], option: str) -> tuple[str, ...]:
     codes = tuple(code.upper() for code in config_for_args(values))
     for code in codes:
         if code not in RULE_CODES:
-            raise UsageError(f"{option} names an unknown rule '{code}'. Known rules: {', '.join(RULE_CODES)}.")
+            raise UsageError(
+                f"{option} names an unknown rule '{code}'. Known rules: {', '.join(RULE_CODES)}."
+            )
     return codes
 
 
 def _rules(out: TextIO) -> int:
-    """`agentcost rules`: one line per rule, code and summary."""
-    from pytest_agentcost.lint.rules import ALL_RULES
+    """`agentcost rules`: each rule's code and name, what it checks and how to fix a finding."""
+    from pytest_agentcost.lint.rules import RULES
 
-    out.writelines(f"{rule.code}  {rule.summary}\n" for rule in ALL_RULES)
+    for rule in RULES:
+        code: str = rule.CODE
+        name: str = rule.NAME
+        checks: str = rule.CHECKS
+        fix: str = rule.FIX
+        out.write(f"{code} {name}\n    {checks}\n    Fix: {fix}\n")
     return EXIT_CLEAN

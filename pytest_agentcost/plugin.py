@@ -24,6 +24,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Hold every Langfuse client offline before conftest files (and the app code they import) load."""
+    pytest_capture.early_configure(early_config)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Read `[tool.agentcost]`, register markers, and enable the parts the run asks for."""
     pytest_config.configure(config)

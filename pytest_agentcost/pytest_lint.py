@@ -52,7 +52,6 @@ class LintSettings:
     config: Config
     invocation_dir: Path  # failure lines show paths relative to it
     results_path: Path | None  # the JSON file shared by xdist workers (None: keep in memory)
-    cache_dir: Path | None  # None under -p no:cacheprovider
     owns_results_dir: bool  # the controller removes the results directory at the end
 
 
@@ -92,7 +91,8 @@ def addoption(group: pytest.OptionGroup) -> None:
 def configure(config: pytest.Config) -> None:
     """Register the lint marker, and the lint hooks when `--agentcost-lint` is given."""
     config.addinivalue_line(
-        "markers", f"{MARKER}: the pytest-agentcost attribution check of one file (pytest --agentcost-lint)"
+        "markers",
+        f"{MARKER}: the pytest-agentcost attribution check of one file (pytest --agentcost-lint)",
     )
     if not config.getoption("agentcost_lint"):
         return
@@ -122,13 +122,11 @@ def _settings(config: pytest.Config) -> LintSettings:
         results_path, owns = (Path(shared) if shared else None), False
     else:
         results_path, owns = Path(tempfile.mkdtemp(prefix="agentcost-lint-")) / "results.json", True
-    cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
     return LintSettings(
         root=root,
         config=agentcost,
         invocation_dir=config.invocation_params.dir,
         results_path=results_path,
-        cache_dir=cache.mkdir("agentcost-lint") if cache is not None else None,
         owns_results_dir=owns,
     )
 
@@ -177,7 +175,9 @@ class LintItem(pytest.Item):
 
 def _display(entry: Finding | FileError, settings: LintSettings) -> Finding | FileError:
     """The entry with its path relative to the directory pytest was started in."""
-    return dataclasses.replace(entry, path=relative_path(settings.root / entry.path, settings.invocation_dir))
+    return dataclasses.replace(
+        entry, path=relative_path(settings.root / entry.path, settings.invocation_dir)
+    )
 
 
 class LintCollectionPlugin:
@@ -207,10 +207,16 @@ class LintCollectionPlugin:
             if path not in seen:
                 seen.add(path)
                 extra.extend(session.genitems(LintFile.from_parent(session, path=path)))
-        lint_items = [item for item in items if isinstance(item, LintItem)] + extra
+        lint_items = sorted(
+            [item for item in items if isinstance(item, LintItem)] + extra, key=_by_path
+        )
         others = [item for item in items if not isinstance(item, LintItem)]
         items[:] = lint_items + others
         config.stash[FILES_KEY] = LintFiles(tuple(sorted({item.path for item in lint_items})))
+
+
+def _by_path(item: pytest.Item) -> str:
+    return item.nodeid
 
 
 def _excluded(settings: LintSettings, path: Path) -> bool:
@@ -255,14 +261,14 @@ def lint_result(config: pytest.Config) -> LintResult:
     settings = config.stash[SETTINGS_KEY]
     files = config.stash[FILES_KEY].paths
     if settings.results_path is None:
-        result = _analyse(settings, files)
+        result = _analyse(config, files)
     else:
         from filelock import FileLock
 
         with FileLock(f"{settings.results_path}.lock"):
             shared = _load(settings.results_path)
             if shared is None:
-                shared = _analyse(settings, files)
+                shared = _analyse(config, files)
                 _dump(shared, settings.results_path)
         result = shared
     config.stash[OUTCOME_KEY] = LintOutcome(result)
@@ -280,11 +286,18 @@ def _known_result(config: pytest.Config) -> LintResult | None:
     return _load(settings.results_path)
 
 
-def _analyse(settings: LintSettings, files: tuple[Path, ...]) -> LintResult:
+def _analyse(config: pytest.Config, files: tuple[Path, ...]) -> LintResult:
+    """Run the engine over the run's lint files, with pytest's cache unless it is disabled."""
     from pytest_agentcost.lint import engine
     from pytest_agentcost.lint.cache import ExtractionCache
 
-    cache = ExtractionCache(settings.cache_dir, settings.config) if settings.cache_dir else None
+    settings = config.stash[SETTINGS_KEY]
+    pytest_cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
+    cache = (
+        ExtractionCache(pytest_cache.mkdir("agentcost-lint"), settings.config)
+        if pytest_cache
+        else None
+    )
     return engine.run_lint(list(files), settings.config, root=settings.root, cache=cache)
 
 

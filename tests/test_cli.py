@@ -45,7 +45,9 @@ def run(prompt):
 
 
 def make_project(root: Path, files: dict[str, str], agentcost: str = "") -> Path:
-    (root / "pyproject.toml").write_text(f"[project]\nname = 'demo'\n\n[tool.agentcost]\n{agentcost}\n")
+    (root / "pyproject.toml").write_text(
+        f"[project]\nname = 'demo'\n\n[tool.agentcost]\n{agentcost}\n"
+    )
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +67,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def test_a_clean_project_exits_0_and_says_so(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_clean_project_exits_0_and_says_so(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     make_project(project, {"app/agent.py": CLEAN, "app/plain.py": "x = 1\n"})
     code, out, _ = run(capsys, "lint")
     assert code == 0
@@ -92,14 +96,21 @@ def test_a_file_error_alone_exits_1(project: Path, capsys: pytest.CaptureFixture
     assert out.startswith("broken.py:2:") and ": error: " in out.splitlines()[0]
 
 
-def test_json_output_has_exactly_the_documented_shape(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    make_project(project, {"app/agent.py": GENERATION_WITHOUT_AGENT_TYPE, "broken.py": "import langfuse\n(\n"})
+def test_json_output_has_exactly_the_documented_shape(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_project(
+        project,
+        {"app/agent.py": GENERATION_WITHOUT_AGENT_TYPE, "broken.py": "import langfuse\n(\n"},
+    )
     code, out, _ = run(capsys, "lint", "--format", "json")
     data = json.loads(out)
     assert code == 1
     assert set(data) == {"findings", "errors", "files_checked"}
     assert data["files_checked"] == 2
-    assert [set(f) for f in data["findings"]] == [{"path", "line", "column", "code", "message", "symbol"}]
+    assert [set(f) for f in data["findings"]] == [
+        {"path", "line", "column", "code", "message", "symbol"}
+    ]
     assert data["findings"][0]["path"] == "app/agent.py"
     assert data["findings"][0]["symbol"] == "call_model"
     assert [set(e) for e in data["errors"]] == [{"path", "line", "column", "message"}]
@@ -124,7 +135,10 @@ def test_without_paths_lint_paths_from_the_config_are_checked(
 ) -> None:
     make_project(
         project,
-        {"src/agent.py": GENERATION_WITHOUT_AGENT_TYPE, "scripts/other.py": GENERATION_WITHOUT_AGENT_TYPE},
+        {
+            "src/agent.py": GENERATION_WITHOUT_AGENT_TYPE,
+            "scripts/other.py": GENERATION_WITHOUT_AGENT_TYPE,
+        },
         'lint_paths = ["src"]',
     )
     code, out, _ = run(capsys, "lint", "--format", "json")
@@ -137,15 +151,23 @@ def test_without_paths_lint_paths_from_the_config_are_checked(
 def test_without_paths_or_lint_paths_the_working_directory_is_checked(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    make_project(project, {"a/agent.py": GENERATION_WITHOUT_AGENT_TYPE, "b/agent.py": GENERATION_WITHOUT_AGENT_TYPE})
+    make_project(
+        project,
+        {"a/agent.py": GENERATION_WITHOUT_AGENT_TYPE, "b/agent.py": GENERATION_WITHOUT_AGENT_TYPE},
+    )
     _, out, _ = run(capsys, "lint", "--format", "json")
     assert {f["path"] for f in json.loads(out)["findings"]} == {"a/agent.py", "b/agent.py"}
 
 
-def test_exclude_globs_from_the_config_are_honoured(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_exclude_globs_from_the_config_are_honoured(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     make_project(
         project,
-        {"app/agent.py": GENERATION_WITHOUT_AGENT_TYPE, "app/legacy/old.py": GENERATION_WITHOUT_AGENT_TYPE},
+        {
+            "app/agent.py": GENERATION_WITHOUT_AGENT_TYPE,
+            "app/legacy/old.py": GENERATION_WITHOUT_AGENT_TYPE,
+        },
         'exclude = ["app/legacy"]',
     )
     _, out, _ = run(capsys, "lint", "--format", "json")
@@ -181,6 +203,7 @@ def test_a_config_error_exits_2_and_names_the_key(
         (["lint", "--select", "AC009"], "--select"),
         (["lint", "--ignore", "nope"], "--ignore"),
         (["lint", "--format", "xml"], "--format"),
+        (["lint", "--jobs", "0"], "--jobs"),
         (["lint", "--config", "other.toml"], "other.toml"),
         (["frobnicate"], "frobnicate"),
         ([], "lint"),
@@ -190,12 +213,14 @@ def test_a_usage_error_exits_2_and_names_the_problem(
     project: Path, capsys: pytest.CaptureFixture[str], args: list[str], named: str
 ) -> None:
     make_project(project, {"agent.py": CLEAN})
-    code, out, err = run(capsys, *args)
+    code, _out, err = run(capsys, *args)
     assert code == 2
     assert named in err
 
 
-def test_select_and_ignore_options_choose_the_rules(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_select_and_ignore_options_choose_the_rules(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     make_project(project, {"agent.py": GENERATION_WITHOUT_AGENT_TYPE})
     assert run(capsys, "lint", "--select", "AC002")[0] == 0
     assert run(capsys, "lint", "--ignore", "ac001")[0] == 0
@@ -203,7 +228,9 @@ def test_select_and_ignore_options_choose_the_rules(project: Path, capsys: pytes
     assert code == 1 and "AC001" in out
 
 
-def test_config_option_reads_the_named_pyproject(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_option_reads_the_named_pyproject(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     make_project(project, {"agent.py": GENERATION_WITHOUT_AGENT_TYPE})
     other = project / "ci" / "pyproject.toml"
     other.parent.mkdir()
@@ -240,14 +267,19 @@ def test_an_unwritable_cache_warns_and_the_results_are_unaffected(
 def test_rules_lists_every_rule_code(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "rules")
     assert code == 0
-    assert [line.split()[0] for line in out.splitlines()] == ["AC001", "AC002"]
+    headings = [line for line in out.splitlines() if not line.startswith(" ")]
+    assert [line.split()[0] for line in headings] == ["AC001", "AC002"]
+    assert "agent_type" in out and "session_id" in out
 
 
 def test_python_dash_m_runs_the_same_command(project: Path) -> None:
     make_project(project, {"agent.py": GENERATION_WITHOUT_AGENT_TYPE})
     completed = subprocess.run(
         [sys.executable, "-m", "pytest_agentcost", "lint", "--format", "json"],
-        capture_output=True, text=True, cwd=project, check=False,
+        capture_output=True,
+        text=True,
+        cwd=project,
+        check=False,
     )
     assert completed.returncode == 1, completed.stderr
     assert json.loads(completed.stdout)["findings"][0]["code"] == "AC001"

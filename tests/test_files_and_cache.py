@@ -25,16 +25,30 @@ def write(root: Path, files: dict[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def found(root: Path, *, exclude: tuple[str, ...] = (), paths: list[Path] | None = None) -> list[str]:
+def found(
+    root: Path, *, exclude: tuple[str, ...] = (), paths: list[Path] | None = None
+) -> list[str]:
     return [relative_path(p, root) for p in discover(paths or [root], root=root, exclude=exclude)]
 
 
 # --- discovery ------------------------------------------------------------------------------
 
 
-def test_discovery_skips_hidden_directories_caches_virtualenvs_and_build_output(tmp_path: Path) -> None:
-    skipped = [".git", ".hidden", "__pycache__", ".venv", "venv", ".tox", "node_modules", "build", "dist",
-               "lib/site-packages"]
+def test_discovery_skips_hidden_directories_caches_virtualenvs_and_build_output(
+    tmp_path: Path,
+) -> None:
+    skipped = [
+        ".git",
+        ".hidden",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        "node_modules",
+        "build",
+        "dist",
+        "lib/site-packages",
+    ]
     write(tmp_path, {f"{name}/mod.py": "x = 1\n" for name in skipped})
     write(tmp_path, {"pkg/mod.py": "x = 1\n", "top.py": "x = 1\n", "notes.txt": "observe\n"})
     assert found(tmp_path) == ["pkg/mod.py", "top.py"]
@@ -46,7 +60,9 @@ def test_discovery_is_sorted_and_lists_each_file_once(tmp_path: Path) -> None:
     assert found(tmp_path, paths=paths) == ["a.py", "b/a.py", "b/z.py"]
 
 
-def test_an_explicitly_named_file_is_checked_even_inside_a_skipped_directory(tmp_path: Path) -> None:
+def test_an_explicitly_named_file_is_checked_even_inside_a_skipped_directory(
+    tmp_path: Path,
+) -> None:
     write(tmp_path, {"build/gen.py": ""})
     assert found(tmp_path, paths=[tmp_path / "build" / "gen.py"]) == ["build/gen.py"]
 
@@ -59,11 +75,19 @@ def test_an_explicitly_named_file_is_still_excluded_by_exclude(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("pattern", "excluded", "kept"),
     [
-        ("src/legacy", ["src/legacy/a.py", "src/legacy/deep/b.py"], ["src/app.py", "src/legacy_x.py"]),
+        (
+            "src/legacy",
+            ["src/legacy/a.py", "src/legacy/deep/b.py"],
+            ["src/app.py", "src/legacy_x.py"],
+        ),
         ("src/legacy/", ["src/legacy/a.py"], ["src/app.py"]),
         ("*_pb2.py", ["x_pb2.py", "src/deep/y_pb2.py"], ["src/app.py"]),
         ("migrations", ["migrations/m.py", "src/db/migrations/0001.py"], ["src/app.py"]),
-        ("src/**/test_*.py", ["src/test_a.py", "src/x/y/test_b.py"], ["tests/test_c.py", "src/app.py"]),
+        (
+            "src/**/test_*.py",
+            ["src/test_a.py", "src/x/y/test_b.py"],
+            ["tests/test_c.py", "src/app.py"],
+        ),
         ("**/generated/*.py", ["generated/a.py", "src/generated/b.py"], ["src/generated_x.py"]),
         ("src/*.py", ["src/app.py"], ["src/sub/app.py"]),
         ("src/ap?.py", ["src/app.py"], ["src/apps.py"]),
@@ -71,7 +95,9 @@ def test_an_explicitly_named_file_is_still_excluded_by_exclude(tmp_path: Path) -
         ("./src/app.py", ["src/app.py"], ["src/apps.py"]),
     ],
 )
-def test_exclude_globs_match_paths_relative_to_the_root(pattern: str, excluded: list[str], kept: list[str]) -> None:
+def test_exclude_globs_match_paths_relative_to_the_root(
+    pattern: str, excluded: list[str], kept: list[str]
+) -> None:
     matcher = ExcludeMatcher((pattern,))
     assert [path for path in excluded if not matcher(path)] == []
     assert [path for path in kept if matcher(path)] == []
@@ -86,8 +112,12 @@ def test_discovery_prunes_excluded_directories(tmp_path: Path) -> None:
 
 
 def facts(path: str = "app/agent.py") -> FileFacts:
-    return FileFacts(path=path, module=path.removesuffix(".py").replace("/", "."), is_package=False,
-                     suppressions=((3, ("AC001",)),))
+    return FileFacts(
+        path=path,
+        module=path.removesuffix(".py").replace("/", "."),
+        is_package=False,
+        suppressions=((3, ("AC001",)),),
+    )
 
 
 def test_the_cache_returns_what_was_stored(tmp_path: Path) -> None:
@@ -111,9 +141,16 @@ def test_the_cache_returns_what_was_stored(tmp_path: Path) -> None:
         {"is_package": True},
     ],
 )
-def test_the_cache_misses_when_any_extraction_input_changes(tmp_path: Path, change: dict[str, object]) -> None:
+def test_the_cache_misses_when_any_extraction_input_changes(
+    tmp_path: Path, change: dict[str, object]
+) -> None:
     cache = ExtractionCache(tmp_path, Config())
-    inputs: dict[str, object] = {"source": b"source", "path": "app/agent.py", "module": "app.agent", "is_package": False}
+    inputs: dict[str, object] = {
+        "source": b"source",
+        "path": "app/agent.py",
+        "module": "app.agent",
+        "is_package": False,
+    }
     cache.store(cache.key(**inputs), facts())  # type: ignore[arg-type]
     assert cache.load(cache.key(**{**inputs, **change})) is None  # type: ignore[arg-type]
 
@@ -125,10 +162,14 @@ def test_a_lint_config_change_misses_and_an_unrelated_config_change_hits(tmp_pat
     relevant = ExtractionCache(tmp_path, Config(required_metadata=("agent_type", "team")))
     unrelated = ExtractionCache(tmp_path, Config(select=("AC001",)))
     assert relevant.load(relevant.key(b"source", path="a.py", module="a", is_package=False)) is None
-    assert unrelated.load(unrelated.key(b"source", path="a.py", module="a", is_package=False)) == facts("a.py")
+    assert unrelated.load(
+        unrelated.key(b"source", path="a.py", module="a", is_package=False)
+    ) == facts("a.py")
 
 
-def test_the_plugin_version_is_part_of_the_cache_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_plugin_version_is_part_of_the_cache_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = ExtractionCache(tmp_path, Config())
     before = cache.key(b"source", path="a.py", module="a", is_package=False)
     monkeypatch.setattr("pytest_agentcost.lint.cache.__version__", __version__ + ".post1")
@@ -137,9 +178,15 @@ def test_the_plugin_version_is_part_of_the_cache_key(tmp_path: Path, monkeypatch
 
 @pytest.mark.parametrize(
     "damage",
-    [b"", b"{not json", b"[]", b'{"format": 1, "kind": "facts", "value": {"v": 999}}',
-     b'{"format": 1, "kind": "facts", "value": {"v": 1}}', b'{"format": 1, "kind": "other", "value": {}}',
-     b"\xff\xfe\x00"],
+    [
+        b"",
+        b"{not json",
+        b"[]",
+        b'{"format": 1, "kind": "facts", "value": {"v": 999}}',
+        b'{"format": 1, "kind": "facts", "value": {"v": 1}}',
+        b'{"format": 1, "kind": "other", "value": {}}',
+        b"\xff\xfe\x00",
+    ],
 )
 def test_a_corrupt_cache_entry_is_a_miss_and_is_rebuilt(tmp_path: Path, damage: bytes) -> None:
     cache = ExtractionCache(tmp_path, Config())
@@ -166,11 +213,17 @@ def test_the_cache_directory_is_marked_as_a_cache_for_git_and_backup_tools(tmp_p
     cache = ExtractionCache(tmp_path / ".agentcost_cache", Config())
     cache.store(cache.key(b"s", path="a.py", module="a", is_package=False), facts("a.py"))
     assert (tmp_path / ".agentcost_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
-    assert (tmp_path / ".agentcost_cache" / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert (
+        (tmp_path / ".agentcost_cache" / "CACHEDIR.TAG")
+        .read_text()
+        .startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    )
 
 
 def test_concurrent_writers_never_leave_a_half_written_entry(tmp_path: Path) -> None:
-    big = dataclasses.replace(facts("a.py"), suppressions=tuple((line, ("AC001",)) for line in range(1, 3000)))
+    big = dataclasses.replace(
+        facts("a.py"), suppressions=tuple((line, ("AC001",)) for line in range(1, 3000))
+    )
     key = ExtractionCache(tmp_path, Config()).key(b"s", path="a.py", module="a", is_package=False)
     bad_reads: list[object] = []
 
@@ -187,7 +240,9 @@ def test_concurrent_writers_never_leave_a_half_written_entry(tmp_path: Path) -> 
                 bad_reads.append(result)
         assert cache.hits + cache.misses == 200
 
-    threads = [threading.Thread(target=writer) for _ in range(3)] + [threading.Thread(target=reader)]
+    threads = [threading.Thread(target=writer) for _ in range(3)] + [
+        threading.Thread(target=reader)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -216,8 +271,14 @@ def test_import_words_of_a_file_without_imports_are_empty() -> None:
     assert import_words(b"def f():\n    return 1\n") == frozenset()
 
 
-MODULES = {"app/tracing.py": "app.tracing", "app/agent.py": "app.agent", "app/helper.py": "app.helper",
-           "app/runner.py": "app.runner", "app/plain.py": "app.plain", "app/mentions.py": "app.mentions"}
+MODULES = {
+    "app/tracing.py": "app.tracing",
+    "app/agent.py": "app.agent",
+    "app/helper.py": "app.helper",
+    "app/runner.py": "app.runner",
+    "app/plain.py": "app.plain",
+    "app/mentions.py": "app.mentions",
+}
 
 
 def test_the_pre_filter_closes_over_modules_that_import_relevant_modules() -> None:
@@ -250,7 +311,9 @@ def call_model(prompt):
 """
 
 
-def test_an_unreadable_file_is_a_file_error_and_the_other_files_are_still_checked(tmp_path: Path) -> None:
+def test_an_unreadable_file_is_a_file_error_and_the_other_files_are_still_checked(
+    tmp_path: Path,
+) -> None:
     write(tmp_path, {"agent.py": AGENT})
     (tmp_path / "dangling.py").symlink_to(tmp_path / "missing-target.py")
     result = run_lint([tmp_path], Config(), root=tmp_path, cache=None)
@@ -262,8 +325,15 @@ def test_an_unreadable_file_is_a_file_error_and_the_other_files_are_still_checke
 
 
 def test_a_warm_cache_gives_identical_results_and_skips_extraction(tmp_path: Path) -> None:
-    write(tmp_path, {"app/__init__.py": "", "app/agent.py": AGENT, "app/plain.py": "x = 1\n",
-                     "app/broken.py": "import langfuse\ndef broken(:\n"})
+    write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/agent.py": AGENT,
+            "app/plain.py": "x = 1\n",
+            "app/broken.py": "import langfuse\ndef broken(:\n",
+        },
+    )
     cold_cache = ExtractionCache(tmp_path / "cache", Config())
     cold = run_lint([tmp_path / "app"], Config(), root=tmp_path, cache=cold_cache)
     warm_cache = ExtractionCache(tmp_path / "cache", Config())
@@ -275,7 +345,9 @@ def test_a_warm_cache_gives_identical_results_and_skips_extraction(tmp_path: Pat
     assert (warm_cache.hits, warm_cache.misses) == (2, 0)
 
 
-def test_a_changed_file_is_extracted_again_and_its_new_findings_are_reported(tmp_path: Path) -> None:
+def test_a_changed_file_is_extracted_again_and_its_new_findings_are_reported(
+    tmp_path: Path,
+) -> None:
     write(tmp_path, {"agent.py": AGENT})
     run_lint([tmp_path], Config(), root=tmp_path, cache=ExtractionCache(tmp_path / "c", Config()))
     (tmp_path / "agent.py").write_text("import langfuse\n\nCLIENT = langfuse.Langfuse\n")
@@ -306,3 +378,14 @@ def test_a_cache_entry_is_plain_json(tmp_path: Path) -> None:
     [entry] = [p for p in (tmp_path / "c").rglob("*.json")]
     data = json.loads(entry.read_text())
     assert (data["kind"], data["value"]["path"]) == ("facts", "agent.py")
+
+
+def test_extraction_in_a_process_pool_gives_the_same_results_as_in_process(tmp_path: Path) -> None:
+    agents = {
+        f"app/agent_{i:02d}.py": AGENT.replace("call_model", f"call_model_{i}") for i in range(60)
+    }
+    write(tmp_path, {**agents, "app/broken.py": "import langfuse\ndef broken(:\n"})
+    pooled = run_lint([tmp_path], Config(), root=tmp_path, cache=None, jobs=2)
+    serial = run_lint([tmp_path], Config(), root=tmp_path, cache=None, jobs=1)
+    assert len(serial.findings) >= 60 and len(serial.errors) == 1
+    assert pooled == serial

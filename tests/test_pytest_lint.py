@@ -5,7 +5,6 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
 from conftest import guarded_args
 
 GENERATION_WITHOUT_AGENT_TYPE = """\
@@ -58,7 +57,11 @@ engine.run_lint = _counting_run_lint
 """
 
 # Run every behaviour without xdist, with xdist disabled, and with two workers.
-XDIST_MODES = {"no-xdist-option": (), "xdist-disabled": ("-p", "no:xdist"), "two-workers": ("-n", "2")}
+XDIST_MODES = {
+    "no-xdist-option": (),
+    "xdist-disabled": ("-p", "no:xdist"),
+    "two-workers": ("-n", "2"),
+}
 
 
 @pytest.fixture(params=list(XDIST_MODES), ids=list(XDIST_MODES))
@@ -103,20 +106,28 @@ def test_each_file_gets_one_lint_item_and_a_finding_fails_only_its_file(
     pytester: pytest.Pytester, xdist_args: tuple[str, ...]
 ) -> None:
     make_project(pytester, STANDARD, 'lint_paths = ["src"]')
-    result = run(pytester, "--agentcost-lint", "-v", *xdist_args)
+    result = run(pytester, "--agentcost-lint", "-rA", *xdist_args)
     result.assert_outcomes(passed=4, failed=1)
-    result.stdout.fnmatch_lines(["*src/app/agent.py::agentcost-lint FAILED*"])
+    assert outcomes(result) == {
+        "src/app/__init__.py::agentcost-lint": "PASSED",
+        "src/app/agent.py::agentcost-lint": "FAILED",
+        "src/app/clean.py::agentcost-lint": "PASSED",
+        "tests/test_unit.py::agentcost-lint": "PASSED",
+        "tests/test_unit.py::test_unit": "PASSED",
+    }
     result.stdout.re_match_lines([r"^src/app/agent\.py:[45]:\d+: AC001 .+"])
-    for node in ["src/app/__init__.py", "src/app/clean.py", "tests/test_unit.py"]:
-        result.stdout.fnmatch_lines([f"*{node}::agentcost-lint PASSED*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
-def test_a_failing_item_shows_the_finding_lines_and_no_python_traceback(pytester: pytest.Pytester) -> None:
+def test_a_failing_item_shows_the_finding_lines_and_no_python_traceback(
+    pytester: pytest.Pytester,
+) -> None:
     make_project(pytester, STANDARD, 'lint_paths = ["src"]')
     result = run(pytester, "--agentcost-lint")
     output = result.stdout.str()
-    result.stdout.fnmatch_lines(["*_ \\[agentcost-lint\\] src/app/agent.py _*", "src/app/agent.py:*: AC001 *"])
+    result.stdout.fnmatch_lines(
+        ["*_ [[]agentcost-lint] src/app/agent.py _*", "src/app/agent.py:*: AC001 *"]
+    )
     assert "Traceback" not in output
     assert "runtest" not in output and "LintError" not in output
 
@@ -135,17 +146,25 @@ def test_the_marker_is_registered_even_without_the_flag(pytester: pytest.Pyteste
     assert run(pytester, "-m", "agentcost_lint").ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
-def test_dash_m_agentcost_lint_runs_only_the_lint(pytester: pytest.Pytester, xdist_args: tuple[str, ...]) -> None:
+def test_dash_m_agentcost_lint_runs_only_the_lint(
+    pytester: pytest.Pytester, xdist_args: tuple[str, ...]
+) -> None:
     make_project(pytester, STANDARD, 'lint_paths = ["src"]')
-    result = run(pytester, "--agentcost-lint", "-m", "agentcost_lint", "-v", *xdist_args)
-    result.assert_outcomes(passed=3, failed=1, deselected=1)
-    assert "test_unit PASSED" not in result.stdout.str()
+    result = run(pytester, "--agentcost-lint", "-m", "agentcost_lint", "-rA", *xdist_args)
+    result.assert_outcomes(
+        passed=3, failed=1, deselected=0 if "-n" in xdist_args else 1
+    )  # xdist omits it
+    assert all(node.endswith("::agentcost-lint") for node in outcomes(result))
 
 
-def test_deselecting_the_lint_runs_no_analysis(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deselecting_the_lint_runs_no_analysis(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     counter = pytester.path / "analysis-runs.txt"
     monkeypatch.setenv("AGENTCOST_LINT_COUNTER", str(counter))
-    make_project(pytester, {**STANDARD, "tests/conftest.py": COUNTING_CONFTEST}, 'lint_paths = ["src"]')
+    make_project(
+        pytester, {**STANDARD, "tests/conftest.py": COUNTING_CONFTEST}, 'lint_paths = ["src"]'
+    )
     result = run(pytester, "--agentcost-lint", "-m", "not agentcost_lint")
     result.assert_outcomes(passed=1, deselected=5)
     assert not counter.exists()
@@ -154,7 +173,9 @@ def test_deselecting_the_lint_runs_no_analysis(pytester: pytest.Pytester, monkey
 def test_lint_paths_outside_testpaths_are_collected(pytester: pytest.Pytester) -> None:
     make_project(pytester, STANDARD, 'lint_paths = ["src"]')
     with_lint_paths = run(pytester, "--agentcost-lint", "--collect-only", "-q")
-    with_lint_paths.stdout.fnmatch_lines(["src/app/agent.py::agentcost-lint", "tests/test_unit.py::agentcost-lint"])
+    with_lint_paths.stdout.fnmatch_lines(
+        ["src/app/agent.py::agentcost-lint", "tests/test_unit.py::agentcost-lint"]
+    )
     make_project(pytester, STANDARD)
     without = run(pytester, "--agentcost-lint", "--collect-only", "-q")
     assert "src/app" not in without.stdout.str()
@@ -162,15 +183,24 @@ def test_lint_paths_outside_testpaths_are_collected(pytester: pytest.Pytester) -
 
 
 def test_excluded_files_get_no_item(pytester: pytest.Pytester, xdist_args: tuple[str, ...]) -> None:
-    make_project(pytester, STANDARD, 'lint_paths = ["src"]\nexclude = ["src/app/agent.py", "tests"]')
-    result = run(pytester, "--agentcost-lint", "-v", *xdist_args)
+    make_project(
+        pytester, STANDARD, 'lint_paths = ["src"]\nexclude = ["src/app/agent.py", "tests"]'
+    )
+    result = run(pytester, "--agentcost-lint", "-rA", *xdist_args)
     result.assert_outcomes(passed=3)
-    assert "agent.py::agentcost-lint" not in result.stdout.str()
-    assert "tests/test_unit.py::agentcost-lint" not in result.stdout.str()
+    assert sorted(outcomes(result)) == [
+        "src/app/__init__.py::agentcost-lint",
+        "src/app/clean.py::agentcost-lint",
+        "tests/test_unit.py::test_unit",
+    ]
 
 
 def test_lint_items_run_before_the_other_tests(pytester: pytest.Pytester) -> None:
-    make_project(pytester, {**STANDARD, "tests/test_zzz.py": "def test_z():\n    pass\n"}, 'lint_paths = ["src"]')
+    make_project(
+        pytester,
+        {**STANDARD, "tests/test_zzz.py": "def test_z():\n    pass\n"},
+        'lint_paths = ["src"]',
+    )
     result = run(pytester, "--agentcost-lint", "--collect-only", "-q")
     ids = [line for line in result.stdout.lines if "::" in line]
     kinds = [line.endswith("::agentcost-lint") for line in ids]
@@ -182,10 +212,11 @@ def test_a_syntax_error_fails_its_own_item_and_the_other_files_are_still_checked
 ) -> None:
     broken = {"src/app/broken.py": "from langfuse import observe\n\ndef broken(:\n    pass\n"}
     make_project(pytester, {**STANDARD, **broken}, 'lint_paths = ["src"]')
-    result = run(pytester, "--agentcost-lint", "-v", *xdist_args)
+    result = run(pytester, "--agentcost-lint", "-rA", *xdist_args)
     result.assert_outcomes(passed=4, failed=2)
-    result.stdout.fnmatch_lines(["*src/app/broken.py::agentcost-lint FAILED*", "*src/app/agent.py::agentcost-lint FAILED*"])
-    result.stdout.re_match_lines([r"^src/app/broken\.py:3:\d+: error: .+"])
+    failed = sorted(node for node, outcome in outcomes(result).items() if outcome == "FAILED")
+    assert failed == ["src/app/agent.py::agentcost-lint", "src/app/broken.py::agentcost-lint"]
+    result.stdout.re_match_lines([r"^src/app/broken\.py:\d+:\d+: error: .*syntax error.*"])
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
 
 
@@ -214,20 +245,29 @@ def test_results_are_identical_without_the_cacheprovider_and_nothing_is_cached(
     make_project(pytester, STANDARD, 'lint_paths = ["src"]')
     cached = run(pytester, "--agentcost-lint", "-v", *xdist_args)
     assert list((pytester.path / ".pytest_cache" / "d" / "agentcost-lint").rglob("*.json"))
-    (pytester.path / "fresh").mkdir()
     uncached = run(pytester, "--agentcost-lint", "-v", "-p", "no:cacheprovider", *xdist_args)
     uncached.assert_outcomes(passed=4, failed=1)
     assert finding_lines(uncached) == finding_lines(cached) != []
 
 
-def test_a_warm_cache_gives_identical_results(pytester: pytest.Pytester, xdist_args: tuple[str, ...]) -> None:
+def test_a_warm_cache_gives_identical_results(
+    pytester: pytest.Pytester, xdist_args: tuple[str, ...]
+) -> None:
     make_project(pytester, STANDARD, 'lint_paths = ["src"]')
     cold = run(pytester, "--agentcost-lint", *xdist_args)
-    entries = sorted(p.name for p in (pytester.path / ".pytest_cache" / "d" / "agentcost-lint").rglob("*.json"))
+    entries = sorted(
+        p.name for p in (pytester.path / ".pytest_cache" / "d" / "agentcost-lint").rglob("*.json")
+    )
     warm = run(pytester, "--agentcost-lint", *xdist_args)
     warm.assert_outcomes(passed=4, failed=1)
     assert finding_lines(warm) == finding_lines(cold) != []
-    assert sorted(p.name for p in (pytester.path / ".pytest_cache" / "d" / "agentcost-lint").rglob("*.json")) == entries
+    assert (
+        sorted(
+            p.name
+            for p in (pytester.path / ".pytest_cache" / "d" / "agentcost-lint").rglob("*.json")
+        )
+        == entries
+    )
 
 
 def test_the_analysis_runs_once_per_run_under_xdist_and_without(
@@ -236,7 +276,11 @@ def test_the_analysis_runs_once_per_run_under_xdist_and_without(
     counter = pytester.path / "analysis-runs.txt"
     monkeypatch.setenv("AGENTCOST_LINT_COUNTER", str(counter))
     many = {f"src/app/agent_{i}.py": GENERATION_WITHOUT_AGENT_TYPE for i in range(6)}
-    make_project(pytester, {**STANDARD, **many, "tests/conftest.py": COUNTING_CONFTEST}, 'lint_paths = ["src"]')
+    make_project(
+        pytester,
+        {**STANDARD, **many, "tests/conftest.py": COUNTING_CONFTEST},
+        'lint_paths = ["src"]',
+    )
     result = run(pytester, "--agentcost-lint", *xdist_args)
     result.assert_outcomes(passed=5, failed=7)
     assert len(counter.read_text().splitlines()) == 1
@@ -246,7 +290,11 @@ def test_under_xdist_the_work_is_shared_by_both_workers(pytester: pytest.Pyteste
     many = {f"src/app/agent_{i}.py": GENERATION_WITHOUT_AGENT_TYPE for i in range(8)}
     make_project(pytester, {**STANDARD, **many}, 'lint_paths = ["src"]')
     result = run(pytester, "--agentcost-lint", "-n", "2", "-v")
-    workers = {line.split("]")[0] for line in result.stdout.lines if "::agentcost-lint" in line and "[gw" in line}
+    workers = {
+        line.split("]")[0]
+        for line in result.stdout.lines
+        if "::agentcost-lint" in line and "[gw" in line
+    }
     assert workers == {"[gw0", "[gw1"}
     result.assert_outcomes(passed=4, failed=9)
 
@@ -263,7 +311,9 @@ def test_the_summary_line_is_printed_once_by_the_controller(
 def test_reportinfo_names_the_lint_and_the_file(pytester: pytest.Pytester) -> None:
     make_project(pytester, STANDARD, 'lint_paths = ["src"]')
     result = run(pytester, "--agentcost-lint", "-rf")
-    result.stdout.fnmatch_lines(["FAILED src/app/agent.py::agentcost-lint - src/app/agent.py:*AC001*"])
+    result.stdout.fnmatch_lines(
+        ["FAILED src/app/agent.py::agentcost-lint - src/app/agent.py:*AC001*"]
+    )
 
 
 def test_a_lint_item_can_be_run_by_its_node_id(pytester: pytest.Pytester) -> None:
@@ -272,5 +322,17 @@ def test_a_lint_item_can_be_run_by_its_node_id(pytester: pytest.Pytester) -> Non
     result.assert_outcomes(failed=1)
 
 
+def outcomes(result: pytest.RunResult) -> dict[str, str]:
+    """Node id -> PASSED/FAILED, from the `-rA` short summary."""
+    found = {}
+    for line in result.stdout.lines:
+        outcome, _, rest = line.partition(" ")
+        if outcome in ("PASSED", "FAILED") and "::" in rest:
+            found[rest.split(" - ")[0].strip()] = outcome
+    return found
+
+
 def finding_lines(result: pytest.RunResult) -> list[str]:
-    return sorted(line for line in result.stdout.lines if ": AC00" in line and not line.startswith("FAILED"))
+    return sorted(
+        line for line in result.stdout.lines if ": AC00" in line and not line.startswith("FAILED")
+    )

@@ -126,7 +126,7 @@ def _install_quietly() -> None:
     global _install_error
     try:
         install_recorder()
-    except Exception as exc:  # reported by the fixture, which calls install_recorder() again
+    except Exception as exc:  # noqa: BLE001  # the fixture calls install_recorder() again and raises
         _install_error = exc
 
 

@@ -82,7 +82,9 @@ class ExtractionCache:
                 _unlink_quietly(Path(temporary))
                 raise
         except OSError as exc:
-            self.write_problem = f"cannot write the lint cache in {self.directory}: {exc.strerror or exc}"
+            self.write_problem = (
+                f"cannot write the lint cache in {self.directory}: {exc.strerror or exc}"
+            )
 
     def _entry_path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
@@ -92,7 +94,10 @@ class ExtractionCache:
         if self._prepared:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        for name, text in (("CACHEDIR.TAG", _CACHEDIR_TAG), (".gitignore", "# created by pytest-agentcost\n*\n")):
+        for name, text in (
+            ("CACHEDIR.TAG", _CACHEDIR_TAG),
+            (".gitignore", "# created by pytest-agentcost\n*\n"),
+        ):
             marker = self.directory / name
             if not marker.exists():
                 try:

@@ -17,9 +17,13 @@ change the findings in another.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_agentcost.config import Config
@@ -33,13 +37,26 @@ from pytest_agentcost.lint.project import analyze
 
 __all__ = ["import_words", "run_lint", "select_relevant"]
 
+#: Files to extract before a process pool is worth its start-up (about 0.3 s per process).
+PARALLEL_THRESHOLD = 48
+MAX_JOBS = 8
+
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def run_lint(
-    paths: Sequence[Path], config: Config, *, root: Path, cache: ExtractionCache | None
+    paths: Sequence[Path],
+    config: Config,
+    *,
+    root: Path,
+    cache: ExtractionCache | None,
+    jobs: int | None = None,
 ) -> LintResult:
-    """Lint the Python files under `paths`; finding and error paths are relative to `root`."""
+    """Lint the Python files under `paths`; finding and error paths are relative to `root`.
+
+    `jobs` caps the processes that extract uncached files (None: one per CPU, at most
+    `MAX_JOBS`); a process pool starts only when `PARALLEL_THRESHOLD` files need extracting.
+    """
     root = Path(os.path.abspath(root))
     files = discover(paths, root=root, exclude=config.exclude)
     absolute: dict[str, Path] = {relative_path(path, root): path for path in files}
@@ -62,10 +79,29 @@ def run_lint(
 
     relevant = select_relevant(sources, relevance_tokens(config), lambda p: module_of(p)[0])
 
-    facts: dict[str, FileFacts] = {}
+    # Answer what the cache can, extract the rest (possibly in parallel), then store it.
+    results: dict[str, FileFacts | FileError] = {}
+    keys: dict[str, str] = {}
+    todo: list[_Job] = []
     for relpath in relevant:
         module, is_package = module_of(relpath)
-        result = _extract_cached(sources[relpath], relpath, module, is_package, config, cache)
+        if cache is not None:
+            keys[relpath] = cache.key(
+                sources[relpath], path=relpath, module=module, is_package=is_package
+            )
+            cached = cache.load(keys[relpath])
+            if cached is not None:
+                results[relpath] = cached
+                continue
+        todo.append(_Job(sources[relpath], relpath, module, is_package, config))
+    for job, result in zip(todo, _extract_all(todo, jobs), strict=True):
+        results[job.path] = result
+        if cache is not None:
+            cache.store(keys[job.path], result)
+
+    facts: dict[str, FileFacts] = {}
+    for relpath in relevant:
+        result = results[relpath]
         if isinstance(result, FileError):
             errors.append(result)
         else:
@@ -81,24 +117,39 @@ def run_lint(
     )
 
 
-def _extract_cached(
-    source: bytes,
-    relpath: str,
-    module: str,
-    is_package: bool,
-    config: Config,
-    cache: ExtractionCache | None,
-) -> FileFacts | FileError:
-    """`extract_file`, answered from the cache when the same input was extracted before."""
-    if cache is None:
-        return extract_file(source, path=relpath, module=module, is_package=is_package, config=config)
-    key = cache.key(source, path=relpath, module=module, is_package=is_package)
-    cached = cache.load(key)
-    if cached is not None:
-        return cached
-    result = extract_file(source, path=relpath, module=module, is_package=is_package, config=config)
-    cache.store(key, result)
-    return result
+@dataclass(frozen=True)
+class _Job:
+    """The inputs of one `extract_file` call (picklable, for the process pool)."""
+
+    source: bytes
+    path: str
+    module: str
+    is_package: bool
+    config: Config
+
+
+def _extract_one(job: _Job) -> FileFacts | FileError:
+    return extract_file(
+        job.source, path=job.path, module=job.module, is_package=job.is_package, config=job.config
+    )
+
+
+def _extract_all(todo: list[_Job], jobs: int | None) -> list[FileFacts | FileError]:
+    """Extract every job, in a pool of fresh (spawned) processes when there is enough work.
+
+    Spawned rather than forked, because the caller may be a threaded process (a pytest-xdist
+    worker). If the pool cannot start or breaks, the work is done here instead.
+    """
+    wanted = jobs if jobs is not None else (os.cpu_count() or 1)
+    workers = max(1, min(wanted, MAX_JOBS, len(todo) // (PARALLEL_THRESHOLD // 2)))
+    if workers < 2 or len(todo) < PARALLEL_THRESHOLD:
+        return [_extract_one(job) for job in todo]
+    chunksize = max(1, len(todo) // (workers * 4))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(_extract_one, todo, chunksize=chunksize))
+    except (OSError, BrokenProcessPool):
+        return [_extract_one(job) for job in todo]
 
 
 def select_relevant(

@@ -38,6 +38,8 @@ from pytest_agentcost.lint.suppress import parse_suppression
 
 if TYPE_CHECKING:
     import libcst as cst
+else:
+    cst = None  # imported on first use, so importing this module (and warm cached runs) stay light
 
 __all__ = ["extract_file", "relevance_tokens"]
 
@@ -105,10 +107,11 @@ def extract_file(
     source: bytes, *, path: str, module: str, is_package: bool, config: Config
 ) -> FileFacts | FileError:
     """Parse one file and summarise it; parse and decode problems become a FileError. Never raises."""
-    try:
-        import libcst as cst
-    except ImportError as exc:  # pragma: no cover - libcst is a dependency
-        return FileError(path, 1, 1, f"libcst is not installed ({exc}); run `pip install libcst`.")
+    if globals()["cst"] is None:
+        try:
+            _import_libcst()
+        except ImportError as exc:  # pragma: no cover - libcst is a dependency
+            return FileError(path, 1, 1, f"libcst is not installed ({exc}); run `pip install libcst`.")
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -132,11 +135,18 @@ def extract_file(
     except Exception as exc:  # noqa: BLE001 - no input may crash the checker
         return FileError(path, 1, 1, f"cannot parse the file: {type(exc).__name__}: {exc}")
     try:
-        return _Extractor(cst, path=path, module=module, is_package=is_package).run(tree)
+        return _Extractor(path=path, module=module, is_package=is_package).run(tree)
     except RecursionError:
         return FileError(path, 1, 1, "the file nests too deeply to analyse; split the deepest expression.")
     except Exception as exc:  # noqa: BLE001 - report, never crash
         return FileError(path, 1, 1, f"internal error while analysing the file: {type(exc).__name__}: {exc}")
+
+
+def _import_libcst() -> None:
+    global cst
+    import libcst
+
+    cst = libcst
 
 
 def _offset_position(source: bytes, offset: int) -> tuple[int, int]:
@@ -173,8 +183,7 @@ class _FunctionDraft:
 class _Extractor:
     """The single walk over one module."""
 
-    def __init__(self, cst_module: Any, *, path: str, module: str, is_package: bool) -> None:
-        self.cst = cst_module
+    def __init__(self, *, path: str, module: str, is_package: bool) -> None:
         self.path = path
         self.module = module
         self.is_package = is_package
@@ -245,7 +254,7 @@ class _Extractor:
 
     def positions(self, tree: cst.Module) -> tuple[dict[int, tuple[int, int]], list[tuple[int, str]]]:
         """One code-generation pass that records (line, 0-based column) of the target nodes."""
-        state = _make_position_state(self.cst, tree, self.targets)
+        state = _make_position_state(tree, self.targets)
         tree._codegen(state)
         return state.found, state.comments
 
@@ -261,7 +270,6 @@ class _Extractor:
 
     def expr(self, node: cst.BaseExpression) -> Expr:
         """The symbolic form of an expression."""
-        cst = self.cst
         if isinstance(node, cst.Name):
             return Name(node.value)
         if isinstance(node, cst.Attribute):
@@ -282,14 +290,13 @@ class _Extractor:
         return OPAQUE
 
     def dict_literal(self, node: cst.Dict) -> DictExpr:
-        cst = self.cst
         keys: list[str] = []
         spreads: list[Expr] = []
         dynamic = False
         for element in node.elements:
             if isinstance(element, cst.StarredDictElement):
                 spreads.append(self.expr(element.value))
-            else:
+            elif isinstance(element, cst.DictElement):
                 key = self.expr(element.key)
                 if isinstance(key, Const) and isinstance(key.value, str):
                     keys.append(key.value)
@@ -311,7 +318,6 @@ class _Extractor:
     # -- the walk ---------------------------------------------------------------------------------
 
     def walk(self, node: cst.CSTNode) -> None:
-        cst = self.cst
         kind = type(node)
         if kind is cst.Call:
             self.visit_call(node)  # type: ignore[arg-type]
@@ -338,7 +344,7 @@ class _Extractor:
                 for name in node.__dataclass_fields__
                 if name not in _SKIPPED_FIELDS and "whitespace" not in name
             )
-        base = self.cst.CSTNode
+        base = cst.CSTNode
         for name in names:
             value = getattr(node, name)
             if isinstance(value, base):
@@ -367,7 +373,6 @@ class _Extractor:
             self.walk(arg.value)
 
     def visit_function(self, node: cst.FunctionDef) -> None:
-        cst = self.cst
         qualname = f"{self.scope}.{node.name.value}" if self.scope else node.name.value
         params = node.params
         names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
@@ -418,7 +423,6 @@ class _Extractor:
         self.scope, self.scope_is_class, self.current_class, self.self_name, self.withs = saved
 
     def visit_with(self, node: cst.With) -> None:
-        cst = self.cst
         opened: list[int] = []
         for item in node.items:
             value = item.item
@@ -434,7 +438,6 @@ class _Extractor:
         del self.withs[len(self.withs) - len(opened):]
 
     def visit_assign(self, node: cst.Assign | cst.AnnAssign) -> None:
-        cst = self.cst
         value = node.value
         if value is None:
             return
@@ -463,7 +466,6 @@ class _Extractor:
         self.walk(value)
 
     def subscript_key(self, node: cst.Subscript) -> str | None:
-        cst = self.cst
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
             return None
         key = self.expr(node.slice[0].slice.value)
@@ -481,42 +483,43 @@ class _Extractor:
         self.walk(node.value)
 
     def visit_import(self, node: cst.Import | cst.ImportFrom) -> None:
-        cst = self.cst
         if isinstance(node, cst.Import):
             for alias in node.names:
-                dotted = _dotted(cst, alias.name)
+                dotted = _dotted(alias.name)
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     self.imports.append(Import(self.scope, alias.asname.name.value, dotted))
                 else:
                     head = dotted.partition(".")[0]
                     self.imports.append(Import(self.scope, head, head))
             return
-        source = _dotted(cst, node.module) if node.module is not None else ""
+        source = _dotted(node.module) if node.module is not None else ""
         base = resolve_relative(self.module, self.is_package, len(node.relative), source)
         if isinstance(node.names, cst.ImportStar):
             self.imports.append(Import(self.scope, "*", base))
             return
         for alias in node.names:
-            name = _dotted(cst, alias.name)
+            name = _dotted(alias.name)
             local = name
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
             self.imports.append(Import(self.scope, local, f"{base}.{name}" if base else name))
 
 
-def _dotted(cst: Any, node: cst.BaseExpression) -> str:
+def _dotted(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Name):
         return str(node.value)
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(cst, node.value)}.{node.attr.value}"
+        return f"{_dotted(node.value)}.{node.attr.value}"
     return ""
 
 
-def _make_position_state(cst: Any, tree: cst.Module, targets: set[int]) -> Any:
+def _make_position_state(tree: cst.Module, targets: set[int]) -> Any:
     """A libcst CodegenState that records where target nodes and suppression comments start."""
     from libcst._nodes.internal import CodegenState  # the documented codegen hook point
 
-    class PositionState(CodegenState):  # type: ignore[misc]
+    syntactic = (cst.FunctionDef, cst.Decorator)
+
+    class PositionState(CodegenState):
         def __init__(self) -> None:
             super().__init__(default_indent=tree.default_indent, default_newline=tree.default_newline)
             self.found: dict[int, tuple[int, int]] = {}
@@ -549,7 +552,8 @@ def _make_position_state(cst: Any, tree: cst.Module, targets: set[int]) -> Any:
         def record_syntactic_position(
             self, node: cst.CSTNode, *, start_node: Any = None, end_node: Any = None
         ) -> Iterator[None]:
-            if id(node) in targets:
+            # a def and a decorator start at `def` / `@`, after their leading blank lines and comments
+            if id(node) in targets and type(node) in syntactic:
                 self.found[id(node)] = self.here()
             yield
 

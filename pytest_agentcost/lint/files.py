@@ -21,7 +21,17 @@ __all__ = ["SKIPPED_DIRS", "ExcludeMatcher", "discover", "is_skipped_dir", "rela
 
 #: Directory names never descended into (explicitly named files inside them are still checked).
 SKIPPED_DIRS = frozenset(
-    {"__pycache__", ".venv", "venv", ".tox", ".nox", "site-packages", "node_modules", "build", "dist"}
+    {
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "site-packages",
+        "node_modules",
+        "build",
+        "dist",
+    }
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 __all__ = ["module_name_for", "resolve_relative"]
@@ -10,29 +11,21 @@ __all__ = ["module_name_for", "resolve_relative"]
 def module_name_for(path: Path, root: Path) -> tuple[str, bool]:
     """The dotted module name of `path` and whether it is a package `__init__.py`.
 
-    The name walks up through directories that hold an `__init__.py`; a file outside any package
-    is named by its path relative to `root`, without a leading `src/` layout directory.
+    Inside a package the name walks up through the directories that hold an `__init__.py`, so
+    `src/app/agents/planner.py` is `app.agents.planner` whatever the root. A file outside any
+    package is named by its stem, as Python names a script's sibling modules.
     """
-    path = path.resolve() if not path.is_absolute() else path
-    root = root.resolve() if not root.is_absolute() else root
+    path = Path(os.path.abspath(path))
+    root = Path(os.path.abspath(root))
     is_package = path.name == "__init__.py"
     parts: list[str] = [] if is_package else [path.stem]
     directory = path.parent
-    while (directory / "__init__.py").is_file() and directory != directory.parent:
+    while (directory / "__init__.py").is_file() and directory.parent != directory:
         parts.insert(0, directory.name)
         if directory == root:
             break
         directory = directory.parent
-    else:
-        # not (or no longer) inside a package: fall back to the path relative to the root
-        try:
-            rel = directory.relative_to(root).parts
-        except ValueError:
-            rel = ()
-        if rel and rel[0] == "src":
-            rel = rel[1:]
-        parts = [*(p for p in rel if p.isidentifier()), *parts]
-    return ".".join(p for p in parts if p), is_package
+    return ".".join(parts), is_package
 
 
 def resolve_relative(module: str, is_package: bool, level: int, name: str) -> str:

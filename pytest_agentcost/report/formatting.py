@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 __all__ = ["fit", "format_count", "format_money", "format_share"]
 
@@ -13,7 +13,7 @@ def format_money(value: Decimal, width: int | None = None) -> str:
     With `width`, large amounts drop decimal places (down to none) so that they fit.
     """
     for places in (6, 4, 2, 0):
-        text = f"${value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN):,}"
+        text = f"${value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,}"
         if width is None or len(text) <= width:
             break
     return text
@@ -21,7 +21,7 @@ def format_money(value: Decimal, width: int | None = None) -> str:
 
 def format_share(share: Decimal | None) -> str:
     """`42.5%`, or `-` when there is no total to share."""
-    return "-" if share is None else f"{share.quantize(Decimal('0.1'), rounding=ROUND_HALF_EVEN)}%"
+    return "-" if share is None else f"{share.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
 def format_count(value: int, width: int = 10) -> str:

@@ -175,6 +175,10 @@ class _TreeRenderer:
         )
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _count(node: ObservationNode) -> int:
     return 1 + sum(_count(child) for child in node.children)
 
@@ -198,7 +202,8 @@ def _test(test: TestCost) -> str:
     return (
         f'<details class="test" data-nodeid="{escape(test.nodeid)}" data-cost="{money(test.total)}">'
         f'<summary><span class="cost">{format_money(test.total)}</span> <code>{escape(test.nodeid)}</code>'
-        f' <span class="model">{test.calls} calls, {len(test.traces)} traces</span></summary>'
+        f' <span class="model">{_plural(test.calls, "call")}, {_plural(len(test.traces), "trace")}'
+        "</span></summary>"
         f'<p class="note">by agent: {agents or "none"}</p>{warning}{traces}</details>'
     )
 

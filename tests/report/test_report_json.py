@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from report_factories import make_run, make_test
 
-from pytest_agentcost.report.data import ReportDataError
+from pytest_agentcost.report.data import ReportDataError, RunCost
 from pytest_agentcost.report.json_report import report_to_json, run_from_json, write_json_report
 
 SCHEMA_DOC = Path(__file__).parents[2] / "docs" / "report-schema.md"
 
 
-def _run():  # type: ignore[no-untyped-def]
+def _run() -> RunCost:
     return make_run(
         make_test("t.py::a", {"planner": ["0.0000025", "0.1"], "writer": ["0.3"]}),
         make_test("t.py::b", {"writer": ["0.2"]}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["GenerationSite", "Invalid", "ProjectModel", "RootSite", "Valid"]
+__all__ = ["GenerationSite", "Invalid", "ProjectModel", "RootSite", "Site", "Valid"]
 
 
 @dataclass(frozen=True)
@@ -21,18 +21,20 @@ class Site:
 
 
 @dataclass(frozen=True)
-class GenerationSite(Site):
+class GenerationSite:
     """A generation (or embedding) and the metadata keys it is known to set."""
 
-    keys: frozenset[str] = frozenset()
-    unverifiable: bool = False  # some metadata it sets has keys that cannot be known statically
+    site: Site
+    keys: frozenset[str]
+    unverifiable: bool  # some metadata it sets has keys that cannot be known statically
 
 
 @dataclass(frozen=True)
-class RootSite(Site):
+class RootSite:
     """A trace root and whether a session_id reaches it."""
 
-    has_session: bool = False
+    site: Site
+    has_session: bool
 
 
 @dataclass(frozen=True)

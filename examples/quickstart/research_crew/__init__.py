@@ -1,0 +1,1 @@
+"""A small multi-agent research workflow traced with Langfuse."""

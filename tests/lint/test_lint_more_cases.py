@@ -1,0 +1,231 @@
+"""More shapes of real code: async, class-level and inherited clients, star re-exports, nesting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lint_helpers import lint_files, summary
+
+V3 = "from langfuse import get_client, observe, propagate_attributes"
+
+CASES: list[tuple[str, dict[str, str], dict[str, Any], list[tuple[str, int, str]]]] = [
+    (
+        "async generation and async with",
+        {
+            "app.py": V3
+            + """
+@observe(as_type="generation")
+async def plan(task):
+    await get_client().update_current_generation(metadata={"agent_type": "p"})
+
+async def run():
+    async with get_client().start_as_current_observation(as_type="generation", name="g"):
+        pass
+"""
+        },
+        {"select": ("AC001",)},
+        [("app.py", 7, "AC001")],
+    ),
+    (
+        "client in a class body",
+        {
+            "app.py": """
+from langfuse import Langfuse
+class Agent:
+    client = Langfuse()
+    def run(self):
+        self.client.start_generation(name="g")
+"""
+        },
+        {"select": ("AC001",)},
+        [("app.py", 5, "AC001")],
+    ),
+    (
+        "client inherited from a base class in another module",
+        {
+            "app/__init__.py": "",
+            "app/base.py": """
+from langfuse import get_client
+class BaseAgent:
+    def __init__(self):
+        self.langfuse = get_client()
+""",
+            "app/writer.py": """
+from app.base import BaseAgent
+class Writer(BaseAgent):
+    def write(self):
+        return self.langfuse.start_observation(as_type="generation", name="w")
+""",
+        },
+        {"select": ("AC001",)},
+        [("app/writer.py", 4, "AC001")],
+    ),
+    (
+        "star re-export",
+        {
+            "app/__init__.py": "",
+            "app/tracing.py": "from langfuse import *\n",
+            "app/agents.py": """
+from app.tracing import *
+@observe(as_type="generation")
+def plan(task):
+    return task
+""",
+        },
+        {"select": ("AC001",)},
+        [("app/agents.py", 2, "AC001")],
+    ),
+    (
+        "module-level client variable used in an observed function",
+        {
+            "app.py": """
+from langfuse import get_client, observe
+langfuse = get_client()
+@observe(as_type="generation")
+def plan(task):
+    langfuse.update_current_generation(metadata={"agent_type": "planner"})
+"""
+        },
+        {"select": ("AC001",)},
+        [],
+    ),
+    (
+        "update inside a nested span block belongs to the span",
+        {
+            "app.py": V3
+            + """
+@observe(as_type="generation")
+def plan(task):
+    with get_client().start_as_current_observation(as_type="span", name="s"):
+        get_client().update_current_generation(metadata={"agent_type": "p"})
+"""
+        },
+        {"select": ("AC001",)},
+        [("app.py", 2, "AC001")],
+    ),
+    (
+        "v2 generation straight on the client",
+        {
+            "app.py": """
+from langfuse import Langfuse
+langfuse = Langfuse()
+langfuse.generation(name="g", metadata={"team": "x"})
+"""
+        },
+        {},
+        [("app.py", 3, "AC001")],
+    ),
+    (
+        "parameter named like a client shadows the module one",
+        {
+            "app.py": """
+from langfuse import get_client
+client = get_client()
+def run(client):
+    client.start_observation(as_type="generation", name="g")
+"""
+        },
+        {},
+        [],
+    ),
+    (
+        "import inside a function",
+        {
+            "app.py": """
+def run():
+    from langfuse import get_client
+    get_client().start_observation(as_type="generation", name="g")
+"""
+        },
+        {},
+        [("app.py", 3, "AC001")],
+    ),
+    (
+        "recursive helpers do not loop",
+        {
+            "app.py": V3
+            + """
+def a():
+    b()
+def b():
+    a()
+@observe(as_type="generation")
+def plan():
+    a()
+"""
+        },
+        {},
+        [("app.py", 6, "AC001"), ("app.py", 6, "AC002")],
+    ),
+    (
+        "import cycle between modules does not loop",
+        {
+            "app/__init__.py": "",
+            "app/one.py": "from app.two import observe\n",
+            "app/two.py": "from app.one import observe\n@observe()\ndef f(): pass\n",
+        },
+        {},
+        [],
+    ),
+    (
+        "decorator stacked above observe sets session in its wrapper (v2)",
+        {
+            "app.py": """
+from langfuse.decorators import langfuse_context, observe
+def in_session(fn):
+    def inner(*args):
+        langfuse_context.update_current_trace(session_id="s")
+        return fn(*args)
+    return inner
+@in_session
+@observe()
+def handle():
+    pass
+"""
+        },
+        {},
+        [],
+    ),
+    (
+        "wrapped function called from an observed function is reached",
+        {
+            "app.py": V3
+            + """
+def work():
+    pass
+traced_work = observe()(work)
+
+@observe()
+def handle(sid):
+    with propagate_attributes(session_id=sid):
+        traced_work()
+"""
+        },
+        {},
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "config", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_more_code_shapes_report_exactly_the_expected_findings(
+    tmp_path: Path,
+    files: dict[str, str],
+    config: dict[str, Any],
+    expected: list[tuple[str, int, str]],
+) -> None:
+    assert summary(lint_files(tmp_path, files, **config)) == sorted(expected)
+
+
+def test_many_chained_helpers_do_not_exhaust_the_stack(tmp_path: Path) -> None:
+    body = "\n".join(f"def h{i}():\n    h{i + 1}()" for i in range(400))
+    source = (
+        V3 + "\n" + body + "\ndef h400():\n    get_client().update_current_trace(session_id='s')\n"
+    )
+    source += "@observe()\ndef root():\n    h0()\n"
+    findings = lint_files(tmp_path, {"app.py": source})
+    assert findings == []  # the session set 400 helpers down is found
