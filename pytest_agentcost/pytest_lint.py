@@ -53,11 +53,12 @@ class LintSettings:
     invocation_dir: Path  # failure lines show paths relative to it
     results_path: Path | None  # the JSON file shared by xdist workers (None: keep in memory)
     owns_results_dir: bool  # the controller removes the results directory at the end
+    excluded: ExcludeMatcher  # `exclude`, compiled once
 
 
 @dataclass(frozen=True)
 class LintFiles:
-    """The files of this run's lint items, recorded when collection finishes."""
+    """The files of this run's lint items, recorded before `-m`/`-k` deselection."""
 
     paths: tuple[Path, ...]
 
@@ -128,6 +129,7 @@ def _settings(config: pytest.Config) -> LintSettings:
         invocation_dir=config.invocation_params.dir,
         results_path=results_path,
         owns_results_dir=owns,
+        excluded=ExcludeMatcher(agentcost.exclude),
     )
 
 
@@ -186,7 +188,7 @@ class LintCollectionPlugin:
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> LintFile | None:
         """Add a lint item for every Python file pytest walks past, unless `exclude` names it."""
         settings = parent.config.stash[SETTINGS_KEY]
-        if file_path.suffix != ".py" or _excluded(settings, file_path):
+        if file_path.suffix != ".py" or settings.excluded(relative_path(file_path, settings.root)):
             return None
         lint_file: LintFile = LintFile.from_parent(parent, path=file_path)
         return lint_file
@@ -217,10 +219,6 @@ class LintCollectionPlugin:
 
 def _by_path(item: pytest.Item) -> str:
     return item.nodeid
-
-
-def _excluded(settings: LintSettings, path: Path) -> bool:
-    return ExcludeMatcher(settings.config.exclude)(relative_path(path, settings.root))
 
 
 class LintControllerPlugin:

@@ -55,6 +55,9 @@ class CostCollector:
 
     def __init__(self) -> None:
         self._tests: dict[str, TestCost] = {}
+        self.problems: list[
+            str
+        ] = []  # figures that could not be collected (shown, and fail the run)
 
     def add(self, test: TestCost) -> None:
         self._tests[test.nodeid] = test
@@ -209,15 +212,18 @@ class _XdistControllerHooks:
         """Merge a finished worker's test summaries."""
         output = getattr(node, "workeroutput", None) or {}
         payload = output.get(WORKEROUTPUT_KEY)
+        worker = getattr(getattr(node, "gateway", None), "id", "a worker")
         if not payload:
+            if error is not None:
+                self.collector.problems.append(
+                    f"{worker} went down ({error}); the costs of the tests it ran are missing"
+                )
             return
         try:
             for index, data in enumerate(json.loads(payload)):
-                self.collector.add(TestCost.from_json(data, f"worker test[{index}]"))
-        except (ValueError, ReportDataError) as exc:  # a version mismatch between processes
-            raise pytest.UsageError(
-                f"pytest-agentcost: a worker sent an unreadable cost summary: {exc}"
-            ) from None
+                self.collector.add(TestCost.from_json(data, f"{worker} test[{index}]"))
+        except (ValueError, ReportDataError) as exc:  # e.g. two plugin versions in one run
+            self.collector.problems.append(f"{worker} sent an unreadable cost summary: {exc}")
 
 
 @dataclass(frozen=True)
@@ -256,7 +262,7 @@ class _ControllerHooks:
                 self.baseline, run, tolerance=options.tolerance, path=options.baseline
             )
         written: list[str] = []
-        errors: list[str] = []
+        errors: list[str] = list(self.collector.problems)
         jobs: list[tuple[str, Path | None, Callable[[Path], None]]] = [
             ("JSON report", options.json_path, lambda p: write_json_report(p, run, comparison)),
             ("HTML report", options.html_path, lambda p: write_html_report(p, run, comparison)),

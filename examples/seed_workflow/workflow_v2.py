@@ -28,6 +28,8 @@ def report_usage(agent: StubAgent) -> None:
     )
 
 
+# The seed's code, kept as written:
+# fmt: off
 class AnalysisWorkflow:
     def __init__(self, agents: list[StubAgent] | None = None) -> None:
         self.agents = agents if agents is not None else make_agents(report_usage)
@@ -60,3 +62,4 @@ class AnalysisWorkflow:
             metadata={"agent_type": agent.name}
         )
         return await agent.analyze(content)
+# fmt: on

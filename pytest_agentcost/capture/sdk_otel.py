@@ -48,6 +48,7 @@ SCOPE_NAME = "langfuse-sdk"
 _OBS_META = "langfuse.observation.metadata"
 _TRACE_META = "langfuse.trace.metadata"
 _OBS_META_PREFIX = _OBS_META + "."
+_EMPTY: Mapping[str, Any] = {}
 _TRACE_META_PREFIX = _TRACE_META + "."
 
 _TRACING_ENABLED_MESSAGE = (
@@ -298,7 +299,7 @@ def _seal_http_clients(root: Any, recorder: OtelRecorder, depth: int = 4) -> Non
 
 def span_to_record(span: ReadableSpan, *, json_metadata: bool) -> ObservationRecord:
     """Decode one Langfuse span into an `ObservationRecord` (metadata decoded per SDK version)."""
-    attributes = dict(span.attributes or {})
+    attributes = span.attributes or _EMPTY
     decode = _decode_v5 if json_metadata else _decode_v3
     metadata: dict[str, Any] = {}
     trace_metadata: dict[str, Any] = {}
@@ -353,10 +354,22 @@ def _snapshot(span: Span, *, json_metadata: bool) -> ObservationRecord | None:
     """An open span as it stands now; attributes may be changing in another thread, so retry."""
     for _ in range(3):
         try:
-            return span_to_record(span, json_metadata=json_metadata)
+            frozen = _FrozenSpan(span, dict(span.attributes or _EMPTY))
+            return span_to_record(frozen, json_metadata=json_metadata)  # type: ignore[arg-type]
         except RuntimeError:  # "dictionary changed size during iteration"
             continue
     return None
+
+
+class _FrozenSpan:
+    """An open span with a copy of its attributes taken at one moment."""
+
+    def __init__(self, span: Span, attributes: dict[str, Any]) -> None:
+        self._span = span
+        self.attributes = attributes
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._span, name)
 
 
 def _decode_v5(value: Any) -> Any:

@@ -270,7 +270,10 @@ class V2Recorder:
         self._traces: dict[str, _Merged] = {}
         self._observations: dict[str, _Merged] = {}
         self._arrivals = 0
+        self._changes = 0  # bumped by every event and clear(): records() is rebuilt only then
+        self._built: tuple[int, list[ObservationRecord]] = (0, [])
         self._patched: Any = None  # the function installed on TaskManager, to detect replacement
+        self.rest_requests: list[str] = []  # "METHOD url" of every REST call a v2 client made
 
     def add_task(self, event: Mapping[str, Any]) -> None:
         """Take one ingestion event (what `TaskManager.add_task` receives) and merge it by id."""
@@ -303,10 +306,18 @@ class V2Recorder:
                     id=str(identifier), kind=kind, order=self._arrivals
                 )
             merged.absorb(body, received)
+            self._changes += 1
 
     def records(self) -> list[ObservationRecord]:
-        """Every trace (as its root observation) and observation captured since the last clear()."""
+        """Every trace (as its root observation) and observation captured since the last clear().
+
+        The same record objects come back until another event arrives, so readers can cache.
+        """
         with self._lock:
+            changes, built = self._built
+            if changes == self._changes:
+                return list(built)
+            changes = self._changes
             traces = list(self._traces.values())
             observations = list(self._observations.values())
         known_traces = {trace.id for trace in traces}
@@ -315,12 +326,29 @@ class V2Recorder:
             (item.order, self._observation_record(item, known_traces)) for item in observations
         ]
         ordered.sort(key=lambda pair: (pair[1].start_time, pair[0]))
-        return [record for _, record in ordered]
+        records = [record for _, record in ordered]
+        with self._lock:
+            if changes == self._changes:
+                self._built = (changes, records)
+        return list(records)
 
     def clear(self) -> None:
         with self._lock:
             self._traces.clear()
             self._observations.clear()
+            self.rest_requests.clear()
+            self._changes += 1
+
+    def handle_request(self, request: Any) -> Any:
+        """Answer a v2 REST call (prompts, datasets, `fetch_*`, ...) in process: 404 for reads, 207 else."""
+        import httpx
+
+        self.rest_requests.append(f"{request.method} {request.url}")
+        if request.method == "GET":
+            return httpx.Response(
+                404, json={"message": "pytest-agentcost: offline, there is no Langfuse server"}
+            )
+        return httpx.Response(207, json={"successes": [], "errors": []})
 
     def problems(self) -> list[str]:
         """Settings that stop the capture. v2 captures despite `enabled=False`, missing keys and sampling."""
@@ -382,17 +410,19 @@ class V2Recorder:
 
 
 _INSTALLED: V2Recorder | None = None
-_INSTALL_LOCK = threading.Lock()
+_INSTALL_LOCK = threading.RLock()
 
 
 def install(version: str) -> V2Recorder:
     """Patch `TaskManager.add_task` (class level, once per process) and return the recorder."""
     global _INSTALLED
+    # Import langfuse first, outside the lock: its import hook (capture.sdk.install_guard) may
+    # itself call install() on this thread, and then that call does the work.
+    manager = task_manager_class()
     with _INSTALL_LOCK:
         if _INSTALLED is not None:
             return _INSTALLED
         recorder = V2Recorder(version)
-        manager = task_manager_class()
 
         def add_task(self: Any, event: dict[str, Any]) -> None:
             """pytest-agentcost: record the event in process instead of queueing it for upload."""
@@ -400,5 +430,34 @@ def install(version: str) -> V2Recorder:
 
         manager.add_task = add_task
         recorder._patched = add_task
+        _seal_rest_clients(recorder)
         _INSTALLED = recorder
         return recorder
+
+
+def _seal_rest_clients(recorder: V2Recorder) -> None:
+    """Route every v2 REST call (all go through the API's `HttpClient`) to the in-memory transport.
+
+    Patched on the classes, so the API clients of `Langfuse` objects built before install are
+    covered too: each call first points its `httpx` client at `recorder.handle_request`.
+    """
+    import httpx
+    from langfuse.api.core.http_client import AsyncHttpClient, HttpClient
+
+    def seal(client: Any) -> None:
+        if isinstance(client, httpx.Client | httpx.AsyncClient):
+            client._transport = httpx.MockTransport(recorder.handle_request)
+            client._mounts = {}  # proxy mounts from the environment would bypass _transport
+
+    def offline(original: Any) -> Any:
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            seal(getattr(self, "httpx_client", None))
+            return original(self, *args, **kwargs)
+
+        method.__doc__ = "pytest-agentcost: answered in process, never sent."
+        return method
+
+    for cls in (HttpClient, AsyncHttpClient):
+        for name in ("request", "stream"):
+            if name in cls.__dict__:
+                setattr(cls, name, offline(cls.__dict__[name]))

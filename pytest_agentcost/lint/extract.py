@@ -9,14 +9,16 @@ strings never count.
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_agentcost.config import Config
 from pytest_agentcost.lint.facts import (
+    CREATORS,
     OPAQUE,
     Attr,
     Binding,
@@ -93,6 +95,13 @@ _SKIPPED_FIELDS = frozenset(
     }
 )
 _FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
+# nodes whose dataclass field order is not their source order (the scan pairs calls in order)
+_FIELD_ORDER = {
+    "ExceptHandler": ("type", "name", "body"),
+    "ExceptStarHandler": ("type", "name", "body"),
+    "MatchCase": ("pattern", "guard", "body"),
+    "Parameters": ("posonly_params", "params", "star_arg", "kwonly_params", "star_kwarg"),
+}
 
 
 def relevance_tokens(config: Config) -> tuple[bytes, ...]:
@@ -135,7 +144,7 @@ def extract_file(
     except Exception as exc:  # noqa: BLE001 - no input may crash the checker
         return FileError(path, 1, 1, f"cannot parse the file: {type(exc).__name__}: {exc}")
     try:
-        return _Extractor(path=path, module=module, is_package=is_package).run(tree)
+        return _Extractor(path=path, module=module, is_package=is_package, config=config).run(tree, source)
     except RecursionError:
         return FileError(path, 1, 1, "the file nests too deeply to analyse; split the deepest expression.")
     except Exception as exc:  # noqa: BLE001 - report, never crash
@@ -160,7 +169,9 @@ class _CallDraft:
     func: Expr
     args: tuple[Expr, ...]
     kwargs: tuple[tuple[str, Expr], ...]
-    node_id: int
+    anchor: str  # the called name (`start_observation` in `client.start_observation(...)`), or ""
+    anchor_id: int  # id() of that Name node (0 when there is none)
+    inner: int  # for `f(...)(x)`: the index of the inner call, whose position it shares; else -1
     withs: tuple[int, ...]
     is_with_item: bool = False
 
@@ -172,70 +183,85 @@ class _FunctionDraft:
     cls: str
     params: tuple[str, ...]
     decorators: tuple[Expr, ...]
-    anchor_id: int  # the first decorator, or the def itself
-    anchor_is_decorator: bool
-    def_id: int
+    node_id: int
     body_id: int
     decorator_ids: tuple[int, ...]
     returns: list[Expr] = field(default_factory=list)
 
 
+@dataclass
+class _Positions:
+    """Where things start: (line, 0-based column) by node id, def header ends, suppression comments."""
+
+    found: dict[int, tuple[int, int]] = field(default_factory=dict)
+    header_end: dict[int, int] = field(default_factory=dict)  # id(FunctionDef) -> line of its colon
+    comments: list[tuple[int, str]] = field(default_factory=list)
+
+
 class _Extractor:
     """The single walk over one module."""
 
-    def __init__(self, *, path: str, module: str, is_package: bool) -> None:
+    def __init__(self, *, path: str, module: str, is_package: bool, config: Config) -> None:
         self.path = path
         self.module = module
         self.is_package = is_package
         self.call_index: dict[int, int] = {}  # id(Call node) -> index
         self.call_drafts: dict[int, _CallDraft] = {}
+        # (called name, call index) in source order; index -1 for a `case Name(...)` pattern
+        self.anchor_order: list[tuple[str, int]] = []
         self.functions: list[_FunctionDraft] = []
         self.function_by_scope: dict[str, _FunctionDraft] = {}
+        self.decorator_order: list[int] = []  # id() of every Decorator node, in source order
         self.classes: list[ClassFacts] = []
         self.imports: list[Import] = []
         self.bindings: list[Binding] = []
         self.class_attrs: list[ClassAttr] = []
-        self.targets: set[int] = set()
         self.scope = ""
         self.scope_is_class = False
         self.current_class = ""  # the class whose method we are in, for self.x bindings
         self.self_name = ""
         self.withs: list[int] = []
-        self.keep_alive: list[object] = []  # nodes whose id() we key on
+        self.in_fstring = 0
+        _node_types()  # also resolves _TEMPLATED_STRING before the walk compares against it
+        self.anchor_names = set(CREATORS) | {"observe"}
+        self.anchor_names.update(alias.rpartition(".")[2] for alias in config.observe_aliases)
 
     # -- driver -------------------------------------------------------------------------------
 
-    def run(self, tree: cst.Module) -> FileFacts:
+    def run(self, tree: cst.Module, source: bytes) -> FileFacts:
         for statement in tree.body:
             self.walk(statement)
-        positions, comments = self.positions(tree)
+        positions = self.fast_positions(tree, source) or self.codegen_positions(tree)
+        found = positions.found
         calls = []
         for index in range(len(self.call_index)):
             draft = self.call_drafts.get(index)
             if draft is None:  # referenced but never walked: keep indices dense
                 calls.append(CallFacts("", OPAQUE, (), (), 0, 0))
                 continue
-            line, column = positions.get(draft.node_id, (0, 0))
+            while draft.inner >= 0 and draft.inner in self.call_drafts:
+                draft = self.call_drafts[draft.inner]
+            line, column = found.get(draft.anchor_id, (0, -1))
+            final = self.call_drafts[index]
             calls.append(
                 CallFacts(
-                    draft.scope, draft.func, draft.args, draft.kwargs, line, column + 1,
-                    draft.withs, draft.is_with_item,
+                    final.scope, final.func, final.args, final.kwargs, line, column + 1,
+                    final.withs, final.is_with_item,
                 )
             )
         functions = []
         for fn in self.functions:
-            line, column = positions.get(fn.anchor_id, (0, 0))
-            def_line = positions.get(fn.def_id, (line, 0))[0]
-            body_line = positions.get(fn.body_id, (def_line, 0))[0]
-            header = {def_line, *range(line, body_line + 1)}
+            def_line, def_column = found.get(fn.node_id, (0, -1))
+            line, column = found.get(fn.decorator_ids[0], (0, -1)) if fn.decorator_ids else (def_line, def_column)
+            end = positions.header_end.get(fn.node_id, def_line)
             functions.append(
                 FunctionFacts(
                     fn.qualname, fn.scope, fn.cls, fn.params, fn.decorators, tuple(fn.returns),
-                    line, column + 1, tuple(sorted(header)),
+                    line, column + 1, tuple(sorted({def_line, *range(line, end + 1)})),
                 )
             )
         suppressions = []
-        for line, text in comments:
+        for line, text in positions.comments:
             codes = parse_suppression(text)
             if codes is not None:
                 suppressions.append((line, codes))
@@ -252,11 +278,55 @@ class _Extractor:
             suppressions=tuple(suppressions),
         )
 
-    def positions(self, tree: cst.Module) -> tuple[dict[int, tuple[int, int]], list[tuple[int, str]]]:
-        """One code-generation pass that records (line, 0-based column) of the target nodes."""
-        state = _make_position_state(tree, self.targets)
+    def codegen_positions(self, tree: cst.Module) -> _Positions:
+        """Exact positions from one code-generation pass (the fallback of `fast_positions`)."""
+        targets = set(self.decorator_order)
+        bodies: dict[int, int] = {}
+        for fn in self.functions:
+            targets.add(fn.node_id)
+            targets.add(fn.body_id)
+            bodies[fn.body_id] = fn.node_id
+        targets.update(d.anchor_id for d in self.call_drafts.values() if d.anchor_id)
+        state = _make_position_state(tree, targets)
         tree._codegen(state)
-        return state.found, state.comments
+        found: dict[int, tuple[int, int]] = state.found
+        header_end = {node: found[body][0] for body, node in bodies.items() if body in found}
+        return _Positions(found, header_end, state.comments)
+
+    def fast_positions(self, tree: cst.Module, source: bytes) -> _Positions | None:
+        """Positions read off the source text, aligned with the tree; None when they do not align.
+
+        Decorators and defs are statements, so the n-th decorator (def) line of the text is the
+        n-th Decorator (FunctionDef) of the walk. Calls are located by their called name, only for
+        the names a finding can point at (every call of such a name, so counts can be checked).
+        """
+        try:
+            text = source.decode(tree.encoding)
+        except (LookupError, UnicodeDecodeError):
+            return None
+        scan = _scan(text)
+        if len(scan.decorators) != len(self.decorator_order) or len(scan.defs) != len(self.functions):
+            return None
+        positions = _Positions(comments=scan.comments)
+        found = positions.found
+        for node_id, place in zip(self.decorator_order, scan.decorators):
+            found[node_id] = place
+        for fn, (line, column, end) in zip(self.functions, scan.defs):
+            found[fn.node_id] = (line, column)
+            positions.header_end[fn.node_id] = end
+        by_name: dict[str, list[int]] = {}
+        for name, index in self.anchor_order:
+            if name in self.anchor_names:
+                by_name.setdefault(name, []).append(index)
+        calls = scan.calls_named(by_name)
+        for name, indices in by_name.items():
+            places = calls.get(name, [])
+            if len(places) != len(indices):
+                return None
+            for index, place in zip(indices, places):
+                if index >= 0:
+                    found[self.call_drafts[index].anchor_id] = place
+        return positions
 
     # -- expressions ------------------------------------------------------------------------------
 
@@ -265,7 +335,6 @@ class _Extractor:
         index = self.call_index.get(key)
         if index is None:
             index = self.call_index[key] = len(self.call_index)
-            self.keep_alive.append(node)
         return index
 
     def expr(self, node: cst.BaseExpression) -> Expr:
@@ -279,8 +348,8 @@ class _Extractor:
                 return self.dict_call(node)
             return CallRef(self.index_of(node))
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            value = node.evaluated_value
-            return Const(value) if isinstance(value, str) else OPAQUE
+            text = _string_value(node) if isinstance(node, cst.SimpleString) else node.evaluated_value
+            return Const(text) if isinstance(text, str) else OPAQUE
         if isinstance(node, cst.Integer):
             return Const(int(node.value, 0)) if node.value.isdigit() else OPAQUE
         if isinstance(node, cst.Dict):
@@ -333,25 +402,41 @@ class _Extractor:
             self.visit_return(node)  # type: ignore[arg-type]
         elif kind is cst.Import or kind is cst.ImportFrom:
             self.visit_import(node)  # type: ignore[arg-type]
+        elif kind is cst.FormattedString or kind is _TEMPLATED_STRING:
+            # the source scan blanks f-strings (and t-strings): calls in them get no place
+            self.in_fstring += 1
+            self.walk_children(node)
+            self.in_fstring -= 1
+        elif kind is cst.MatchClass:  # `case str():` reads like a call in the source text
+            cls = node.cls  # type: ignore[attr-defined]
+            name = cls.attr if isinstance(cls, cst.Attribute) else cls
+            if isinstance(name, cst.Name) and not self.in_fstring:
+                self.anchor_order.append((name.value, -1))
+            self.walk_children(node)
+        elif kind is cst.IfExp:  # `body if test else orelse`: walk in source order
+            self.walk(node.body)  # type: ignore[attr-defined]
+            self.walk(node.test)  # type: ignore[attr-defined]
+            self.walk(node.orelse)  # type: ignore[attr-defined]
         else:
             self.walk_children(node)
 
     def walk_children(self, node: cst.CSTNode) -> None:
         names = _FIELDS_CACHE.get(type(node))
         if names is None:
-            names = _FIELDS_CACHE[type(node)] = tuple(
+            names = _FIELDS_CACHE[type(node)] = _FIELD_ORDER.get(type(node).__name__) or tuple(
                 name
                 for name in node.__dataclass_fields__
-                if name not in _SKIPPED_FIELDS and "whitespace" not in name
+                if name not in _SKIPPED_FIELDS and "whitespace" not in name and not name.startswith("__")
             )
-        base = cst.CSTNode
+        inner, _ = _node_types()
         for name in names:
             value = getattr(node, name)
-            if isinstance(value, base):
+            kind = type(value)
+            if kind in inner:
                 self.walk(value)
-            elif type(value) is tuple or type(value) is list:
+            elif kind is tuple or kind is list:
                 for item in value:
-                    if isinstance(item, base):
+                    if type(item) in inner:
                         self.walk(item)
 
     def visit_call(self, node: cst.Call) -> None:
@@ -364,11 +449,27 @@ class _Extractor:
                     kwargs.append((arg.keyword.value, self.expr(arg.value)))
             elif not arg.star:
                 args.append(self.expr(arg.value))
-        self.call_drafts[index] = _CallDraft(
-            self.scope, self.expr(node.func), tuple(args), tuple(kwargs), id(node), tuple(self.withs)
+        func = node.func
+        anchor_node = func.attr if isinstance(func, cst.Attribute) else func
+        anchor = anchor_node.value if isinstance(anchor_node, cst.Name) else ""
+        inner = self.index_of(func) if isinstance(func, cst.Call) else -1
+        draft = _CallDraft(
+            self.scope, self.expr(func), tuple(args), tuple(kwargs), anchor,
+            id(anchor_node) if anchor else 0, inner, tuple(self.withs),
         )
-        self.targets.add(id(node))
-        self.walk(node.func)
+        self.call_drafts[index] = draft
+        self.walk(func)
+        if self.in_fstring:
+            pass
+        # a decorator applied by hand, `make(...)(fn)` or `deco(fn)`, is a finding's place too
+        elif inner >= 0:
+            innermost = self.call_drafts.get(inner)
+            if innermost is not None and innermost.anchor:
+                self.anchor_names.add(innermost.anchor)
+        elif anchor and len(args) == 1 and not kwargs and isinstance(args[0], (Name, Attr)):
+            self.anchor_names.add(anchor)
+        if anchor and not self.in_fstring:
+            self.anchor_order.append((anchor, index))
         for arg in node.args:
             self.walk(arg.value)
 
@@ -381,22 +482,22 @@ class _Extractor:
                 names.append(star.name.value)
         decorators = tuple(self.expr(d.decorator) for d in node.decorators)
         for decorator in node.decorators:
+            self.decorator_order.append(id(decorator))
             self.walk(decorator.decorator)
-        anchor: cst.CSTNode = node.decorators[0] if node.decorators else node
+        # defaults and annotations run in the enclosing scope
+        self.walk(params)
+        if node.returns is not None:
+            self.walk(node.returns)
         draft = _FunctionDraft(
             qualname=qualname,
             scope=self.scope,
             cls=self.scope if self.scope_is_class else "",
             params=tuple(names),
             decorators=decorators,
-            anchor_id=id(anchor),
-            anchor_is_decorator=bool(node.decorators),
-            def_id=id(node),
+            node_id=id(node),
             body_id=id(node.body),
             decorator_ids=tuple(id(d) for d in node.decorators),
         )
-        self.targets.update((id(anchor), id(node), id(node.body)))
-        self.keep_alive.append(node)
         self.functions.append(draft)
         self.function_by_scope[qualname] = draft
         saved = (self.scope, self.scope_is_class, self.current_class, self.self_name, self.withs)
@@ -411,9 +512,10 @@ class _Extractor:
     def visit_class(self, node: cst.ClassDef) -> None:
         qualname = f"{self.scope}.{node.name.value}" if self.scope else node.name.value
         for decorator in node.decorators:
+            self.decorator_order.append(id(decorator))
             self.walk(decorator.decorator)
         bases = tuple(self.expr(arg.value) for arg in node.bases)
-        for arg in node.bases:
+        for arg in (*node.bases, *node.keywords):
             self.walk(arg.value)
         self.classes.append(ClassFacts(qualname, self.scope, bases))
         saved = (self.scope, self.scope_is_class, self.current_class, self.self_name, self.withs)
@@ -439,9 +541,13 @@ class _Extractor:
 
     def visit_assign(self, node: cst.Assign | cst.AnnAssign) -> None:
         value = node.value
+        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        for target in targets:
+            self.walk(target)
+        if isinstance(node, cst.AnnAssign):
+            self.walk(node.annotation)
         if value is None:
             return
-        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
         symbolic = self.expr(value)
         for target in targets:
             if isinstance(target, cst.Name):
@@ -511,6 +617,142 @@ def _dotted(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Attribute):
         return f"{_dotted(node.value)}.{node.attr.value}"
     return ""
+
+
+
+_NODE_TYPES: tuple[frozenset[type], frozenset[type]] | None = None
+_TEMPLATED_STRING = object()  # libcst's TemplatedString (Python 3.14 t-strings), set on first use
+# nodes that can hold no call, binding or definition: the walk never enters them
+_LEAF_NAMES = (
+    "Name", "SimpleString", "Integer", "Float", "Imaginary", "Ellipsis", "Pass", "Break", "Continue",
+    "Comment", "EmptyLine", "Newline", "SimpleWhitespace", "ParenthesizedWhitespace",
+    "TrailingWhitespace", "Semicolon", "Comma", "Dot", "Colon", "AssignEqual", "LeftParen",
+    "RightParen", "LeftSquareBracket", "RightSquareBracket", "LeftCurlyBrace", "RightCurlyBrace",
+    "ImportStar", "Nonlocal", "Global",
+)
+
+
+def _node_types() -> tuple[frozenset[type], frozenset[type]]:
+    """(libcst node classes worth entering, leaf node classes), computed once.
+
+    A set lookup on `type(value)` is much faster than `isinstance(value, CSTNode)`, an ABC check.
+    """
+    global _NODE_TYPES
+    if _NODE_TYPES is None:
+        classes = {
+            value for value in vars(cst).values()
+            if isinstance(value, type) and issubclass(value, cst.CSTNode)
+        }
+        leaves = frozenset(getattr(cst, name) for name in _LEAF_NAMES if hasattr(cst, name))
+        _NODE_TYPES = (frozenset(classes - leaves), leaves)
+        global _TEMPLATED_STRING
+        _TEMPLATED_STRING = getattr(cst, "TemplatedString", _TEMPLATED_STRING)
+    return _NODE_TYPES
+
+
+def _string_value(node: cst.SimpleString) -> str | bytes:
+    """A string literal's value, without `ast.literal_eval` for the common plain literals."""
+    raw = node.value
+    prefix = node.prefix.lower()
+    if "b" not in prefix and "f" not in prefix and ("\\" not in raw or "r" in prefix):
+        quote = node.quote
+        return raw[len(prefix) + len(quote): len(raw) - len(quote)]
+    return node.evaluated_value
+
+
+# -- the source scan behind fast_positions ------------------------------------------------------------
+
+_STRING_OR_COMMENT = re.compile(
+    r"#[^\r\n]*"
+    r"|'''(?:[^'\\]|\\.|'(?!''))*(?:'''|\Z)"
+    r'|"""(?:[^"\\]|\\.|"(?!""))*(?:"""|\Z)'
+    r"|'(?:[^'\\\r\n]|\\.)*'?"
+    r'|"(?:[^"\\\r\n]|\\.)*"?',
+    re.DOTALL,
+)
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_NOT_NEWLINE = re.compile(r"[^\r\n]")
+_DEF = re.compile(r"(?:async\s+)?def\s")
+_DEF_OR_CLASS_BEFORE = re.compile(r"(?:def|class)\s+$")
+
+
+@dataclass
+class _Scan:
+    """The source with strings and comments blanked out, and its decorator and def lines."""
+
+    masked: str
+    line_starts: list[int]
+    decorators: list[tuple[int, int]]  # (line, column) of each `@`, in order
+    defs: list[tuple[int, int, int]]  # (line, column, header end line) of each `def`, in order
+    comments: list[tuple[int, str]]  # suppression-looking comments (line, text)
+
+    def place(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.line_starts, offset)
+        return line, offset - self.line_starts[line - 1]
+
+    def calls_named(self, names: Iterable[str]) -> dict[str, list[tuple[int, int]]]:
+        """Where each `name(` occurs as a call (not in a string, comment, `def` or `class` line)."""
+        found: dict[str, list[tuple[int, int]]] = {}
+        alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+        if not alternatives:
+            return found
+        masked = self.masked
+        for match in re.finditer(r"(?<!\w)(" + alternatives + r")\s*\(", masked):
+            start = match.start()
+            if _DEF_OR_CLASS_BEFORE.search(masked, max(0, start - 16), start):
+                continue
+            found.setdefault(match.group(1), []).append(self.place(start))
+        return found
+
+
+def _scan(text: str) -> _Scan:
+    """Blank strings and comments, then find the logical lines that start with `@` or `def`."""
+    pieces: list[str] = []
+    comments: list[tuple[int, str]] = []
+    previous = 0
+    for match in _STRING_OR_COMMENT.finditer(text):
+        start, end = match.span()
+        pieces.append(text[previous:start])
+        chunk = match.group()
+        if chunk[0] == "#":
+            if _SUPPRESSION_HINT.search(chunk):
+                comments.append((start, chunk))
+            pieces.append(" " * len(chunk))
+        elif "\n" in chunk or "\r" in chunk:
+            pieces.append(_NOT_NEWLINE.sub(" ", chunk))
+        else:
+            pieces.append(" " * len(chunk))
+        previous = end
+    pieces.append(text[previous:])
+    masked = "".join(pieces)
+    line_starts = [0, *(m.end() for m in _NEWLINE.finditer(masked))]
+    scan = _Scan(masked, line_starts, [], [], [])
+    scan.comments = [(scan.place(offset)[0], chunk) for offset, chunk in comments]
+    depth = 0
+    continued = False
+    open_def = -1
+    for number, start in enumerate(line_starts, 1):
+        end = line_starts[number] if number < len(line_starts) else len(masked)
+        line = masked[start:end].rstrip("\r\n")
+        stripped = line.lstrip(" \t\f")
+        if depth == 0 and not continued:
+            if not stripped:
+                continue
+            column = len(line) - len(stripped)
+            open_def = -1
+            if stripped[0] == "@":
+                scan.decorators.append((number, column))
+            elif _DEF.match(stripped):
+                scan.defs.append((number, column, number))
+                open_def = len(scan.defs) - 1
+        elif open_def >= 0:
+            line_number, column, _ = scan.defs[open_def]
+            scan.defs[open_def] = (line_number, column, number)
+        depth += line.count("(") + line.count("[") + line.count("{")
+        depth -= line.count(")") + line.count("]") + line.count("}")
+        depth = max(depth, 0)
+        continued = line.rstrip().endswith("\\")
+    return scan
 
 
 def _make_position_state(tree: cst.Module, targets: set[int]) -> Any:

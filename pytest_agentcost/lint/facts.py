@@ -33,6 +33,20 @@ __all__ = [
 
 FACTS_VERSION = 1
 
+# Langfuse methods that create an observation -> its type (None: read `as_type`, default "span").
+# Extraction records where calls of these names are; the project pass classifies them.
+CREATORS: dict[str, str | None] = {
+    "start_observation": None,
+    "start_as_current_observation": None,
+    "start_generation": "generation",
+    "start_as_current_generation": "generation",
+    "start_span": "span",
+    "start_as_current_span": "span",
+    "generation": "generation",
+    "span": "span",
+    "trace": "trace",
+}
+
 
 @dataclass(frozen=True)
 class Name:

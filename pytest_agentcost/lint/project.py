@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from pytest_agentcost.config import Config
 from pytest_agentcost.lint.facts import (
+    CREATORS,
     Attr,
     CallFacts,
     CallRef,
@@ -41,18 +42,6 @@ CLIENT_FACTORIES = frozenset(
 PROPAGATE = frozenset({"langfuse.propagate_attributes"})
 GENERATION_TYPES = frozenset({"generation", "embedding"})
 
-# method name -> the observation type it creates (None: read as_type, default "span")
-CREATORS: dict[str, str | None] = {
-    "start_observation": None,
-    "start_as_current_observation": None,
-    "start_generation": "generation",
-    "start_as_current_generation": "generation",
-    "start_span": "span",
-    "start_as_current_span": "span",
-    "generation": "generation",
-    "span": "span",
-    "trace": "trace",
-}
 V2_CREATORS = frozenset({"generation", "span", "trace"})
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).parent
+# The tests import the helper modules next to them (capture_workflows, conftest_helpers) by name.
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
 LANGFUSE_MAJOR = int(importlib.metadata.version("langfuse").split(".")[0])
 
 # Langfuse 2.x is captured by another adapter (tests/capture_v2); nothing here applies to it.

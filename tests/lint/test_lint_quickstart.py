@@ -14,9 +14,9 @@ def test_quickstart_example_reports_exactly_its_deliberate_violations() -> None:
     assert errors == []
     assert [(f.path, f.line, f.column, f.code, f.symbol) for f in findings] == [
         ("research_crew/agents.py", 16, 1, "AC001", "research"),
-        ("research_crew/agents.py", 30, 14, "AC001", "critic"),
+        ("research_crew/agents.py", 30, 27, "AC001", "critic"),
         ("research_crew/workflow.py", 17, 1, "AC002", "nightly_digest"),
-        ("research_crew/workflow.py", 24, 10, "AC002", "reindex"),
+        ("research_crew/workflow.py", 24, 23, "AC002", "reindex"),
     ]
     assert "could not be verified" in findings[1].message
 

@@ -482,3 +482,13 @@ def test_a_generation_without_a_price_is_named_in_the_summary_and_the_report(
     generations = {root["model"]: root for trace in test["traces"] for root in trace["roots"]}
     assert generations["house-model-v1"]["cost"] is None
     assert 'id="unpriced"' in (pytester.path / "report.html").read_text()
+
+
+def test_the_regression_table_is_printed_even_without_the_summary(project: pytest.Pytester) -> None:
+    run(project, "--agentcost-save-baseline=costs.json")
+    project.makepyfile(costs=_costs(security="0.0200"))
+    result = run(project, "--agentcost-baseline=costs.json", "--agentcost-summary=no")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    section = agentcost_section(result)
+    assert section[0].startswith("REGRESSION: 1 test got costlier")
+    assert not [line for line in section if line.startswith("session total")]

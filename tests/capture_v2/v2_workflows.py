@@ -1,0 +1,160 @@
+"""Application code for the v2 capture tests: the seed's multi-agent workflow on Langfuse 2.x.
+
+Real v2 application code (`langfuse.decorators.observe`, `langfuse_context`), so the tests exercise
+exactly what the 2.x SDK emits. Every agent reports its model, usage and, unless told not to, its
+cost, from inside its generation, the way the seed's generations do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from langfuse.decorators import langfuse_context, observe
+
+
+@dataclass(frozen=True)
+class Agent:
+    name: str
+    model: str = "gpt-4o"
+    input_tokens: int = 100
+    output_tokens: int = 20
+    cache_read_tokens: int = 0
+    cost: str | None = "0.01"  # USD as sent in cost_details["total"]; None sends no cost
+    cache_hit: bool = False
+    extra_metadata: dict[str, Any] = field(default_factory=dict)
+
+    def usage_details(self) -> dict[str, int]:
+        usage = {"input": self.input_tokens, "output": self.output_tokens}
+        if self.cache_read_tokens:
+            usage["cache_read_input_tokens"] = self.cache_read_tokens
+        return usage
+
+
+SEED_AGENTS = (
+    Agent("security", cost="0.0125", cache_read_tokens=40, cache_hit=True),
+    Agent("tech", model="gpt-4o-mini", cost="0.002"),
+    Agent("synthesis", cost="0.03", input_tokens=400, output_tokens=120),
+)
+
+
+def record_generation(agent: Agent, *, with_agent_type: bool = True) -> None:
+    """What each agent call reports to Langfuse from inside its generation (one metadata dict)."""
+    metadata: dict[str, Any] = {"cache_hit": agent.cache_hit, **agent.extra_metadata}
+    if with_agent_type:
+        metadata["agent_type"] = agent.name
+    langfuse_context.update_current_observation(
+        name=f"{agent.name}_generation",
+        model=agent.model,
+        usage_details=agent.usage_details(),
+        cost_details={"total": float(agent.cost)} if agent.cost is not None else None,
+        metadata=metadata,
+    )
+
+
+class AnalysisWorkflow:
+    """The seed's hierarchical rollup in v2 form: the decorated top-level call is the trace."""
+
+    def __init__(
+        self, agents: tuple[Agent, ...] = SEED_AGENTS, *, with_agent_type: bool = True
+    ) -> None:
+        self.agents = agents
+        self.with_agent_type = with_agent_type
+
+    @observe(as_type="trace")
+    async def run_analysis(self, url: str, analysis_id: str | None) -> list[str]:
+        langfuse_context.update_current_trace(
+            name="content_analysis", session_id=analysis_id, tags=["multi-agent"]
+        )
+        return [await self.run_agent(agent, url) for agent in self.agents]
+
+    @observe(as_type="generation")
+    async def run_agent(self, agent: Agent, content: str) -> str:
+        record_generation(agent, with_agent_type=self.with_agent_type)
+        await asyncio.sleep(0)
+        return f"{agent.name}: {content}"
+
+
+def run_seed_workflow(analysis_id: str | None = "analysis-1", **kwargs: Any) -> list[str]:
+    return asyncio.run(AnalysisWorkflow(**kwargs).run_analysis("https://example.test", analysis_id))
+
+
+# -- shapes of concurrency ---------------------------------------------------------------------
+
+
+@observe(as_type="generation")
+async def async_call(agent: Agent) -> str:
+    await asyncio.sleep(0)
+    record_generation(agent)
+    await asyncio.sleep(0)
+    return agent.name
+
+
+@observe()
+async def gather_root(agents: tuple[Agent, ...]) -> list[str]:
+    langfuse_context.update_current_trace(session_id="gather-session")
+    return list(await asyncio.gather(*(async_call(a) for a in agents)))
+
+
+@observe(as_type="generation")
+def sync_call(agent: Agent) -> str:
+    record_generation(agent)
+    return agent.name
+
+
+@observe()
+def thread_root(agents: tuple[Agent, ...], *, copy_context: bool) -> list[str]:
+    with ThreadPoolExecutor(max_workers=len(agents)) as pool:
+        if copy_context:
+            futures = [pool.submit(contextvars.copy_context().run, sync_call, a) for a in agents]
+        else:
+            futures = [pool.submit(sync_call, a) for a in agents]
+        return [f.result() for f in futures]
+
+
+@observe(as_type="generation")
+def stream_tokens(agent: Agent) -> Iterator[str]:
+    record_generation(agent)
+    yield from ("a", "b", "c")
+
+
+@observe()
+def stream_root(agent: Agent) -> str:
+    return "".join(stream_tokens(agent))
+
+
+@observe(as_type="generation")
+async def astream_tokens(agent: Agent) -> AsyncIterator[str]:
+    record_generation(agent)
+    for token in ("x", "y"):
+        await asyncio.sleep(0)
+        yield token
+
+
+@observe()
+async def astream_root(agent: Agent) -> str:
+    return "".join([token async for token in astream_tokens(agent)])
+
+
+class AgentFailed(RuntimeError):
+    pass
+
+
+@observe(as_type="generation")
+def failing_call(agent: Agent) -> None:
+    record_generation(agent)
+    raise AgentFailed(f"{agent.name} timed out")
+
+
+@observe()
+def failing_step(agent: Agent) -> None:
+    failing_call(agent)
+
+
+@observe()
+def failing_root(agent: Agent) -> None:
+    failing_step(agent)
