@@ -197,7 +197,7 @@ class LintCollectionPlugin:
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
-        """Add the `lint_paths` files, put the lint items first, and record the files to analyse.
+        """Add the `lint_paths` files, put the lint items first (by node id), record the lint files.
 
         Runs before `-m`/`-k` deselection, so the analysis always sees every lint file.
         """
@@ -210,14 +210,14 @@ class LintCollectionPlugin:
                 seen.add(path)
                 extra.extend(session.genitems(LintFile.from_parent(session, path=path)))
         lint_items = sorted(
-            [item for item in items if isinstance(item, LintItem)] + extra, key=_by_path
+            [item for item in items if isinstance(item, LintItem)] + extra, key=_node_id
         )
         others = [item for item in items if not isinstance(item, LintItem)]
         items[:] = lint_items + others
         config.stash[FILES_KEY] = LintFiles(tuple(sorted({item.path for item in lint_items})))
 
 
-def _by_path(item: pytest.Item) -> str:
+def _node_id(item: pytest.Item) -> str:
     return item.nodeid
 
 

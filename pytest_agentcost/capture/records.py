@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TraceAttributes:
     """Trace-level attributes as seen on one observation (they repeat; the model merges them)."""
 
@@ -26,7 +26,7 @@ class TraceAttributes:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObservationRecord:
     """One observation exactly as the SDK reported it, decoded but not interpreted."""
 

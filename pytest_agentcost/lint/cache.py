@@ -42,6 +42,7 @@ class ExtractionCache:
         #: Why the cache could not be written, if it could not (linting goes on without it).
         self.write_problem: str | None = None
         self._prepared = False
+        self._made: set[Path] = set()  # entry subdirectories known to exist
 
     def key(self, source: bytes, *, path: str, module: str, is_package: bool) -> str:
         """The entry name for one file: a hash of its content and of every other extraction input."""
@@ -71,7 +72,9 @@ class ExtractionCache:
         target = self._entry_path(key)
         try:
             self._prepare()
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in self._made:
+                target.parent.mkdir(exist_ok=True)
+                self._made.add(target.parent)
             data = json.dumps(_encode(result), separators=(",", ":")).encode()
             handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
             try:

@@ -50,12 +50,13 @@ def run_lint(
     *,
     root: Path,
     cache: ExtractionCache | None,
-    jobs: int | None = None,
+    jobs: int = 1,
 ) -> LintResult:
     """Lint the Python files under `paths`; finding and error paths are relative to `root`.
 
-    `jobs` caps the processes that extract uncached files (None: one per CPU, at most
-    `MAX_JOBS`); a process pool starts only when `PARALLEL_THRESHOLD` files need extracting.
+    `jobs` > 1 extracts uncached files in that many spawned processes (at most `MAX_JOBS`) once
+    `PARALLEL_THRESHOLD` files need it. Spawned children import the caller's main module, so a
+    script that passes `jobs` > 1 needs the usual `if __name__ == "__main__":` guard.
     """
     root = Path(os.path.abspath(root))
     files = discover(paths, root=root, exclude=config.exclude)
@@ -134,14 +135,13 @@ def _extract_one(job: _Job) -> FileFacts | FileError:
     )
 
 
-def _extract_all(todo: list[_Job], jobs: int | None) -> list[FileFacts | FileError]:
+def _extract_all(todo: list[_Job], jobs: int) -> list[FileFacts | FileError]:
     """Extract every job, in a pool of fresh (spawned) processes when there is enough work.
 
     Spawned rather than forked, because the caller may be a threaded process (a pytest-xdist
     worker). If the pool cannot start or breaks, the work is done here instead.
     """
-    wanted = jobs if jobs is not None else (os.cpu_count() or 1)
-    workers = max(1, min(wanted, MAX_JOBS, len(todo) // (PARALLEL_THRESHOLD // 2)))
+    workers = max(1, min(jobs, MAX_JOBS, len(todo) // (PARALLEL_THRESHOLD // 2)))
     if workers < 2 or len(todo) < PARALLEL_THRESHOLD:
         return [_extract_one(job) for job in todo]
     chunksize = max(1, len(todo) // (workers * 4))

@@ -107,7 +107,9 @@ _FIELD_ORDER = {
 def relevance_tokens(config: Config) -> tuple[bytes, ...]:
     """Byte strings of which a file must contain at least one to involve Langfuse by itself."""
     extra = tuple(
-        alias.rpartition(".")[2].encode() for alias in config.observe_aliases if alias.rpartition(".")[2]
+        alias.rpartition(".")[2].encode()
+        for alias in config.observe_aliases
+        if alias.rpartition(".")[2]
     )
     return tuple(dict.fromkeys(_BASE_TOKENS + extra))
 
@@ -120,7 +122,9 @@ def extract_file(
         try:
             _import_libcst()
         except ImportError as exc:  # pragma: no cover - libcst is a dependency
-            return FileError(path, 1, 1, f"libcst is not installed ({exc}); run `pip install libcst`.")
+            return FileError(
+                path, 1, 1, f"libcst is not installed ({exc}); run `pip install libcst`."
+            )
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -131,7 +135,7 @@ def extract_file(
             path,
             line,
             column,
-            f"cannot decode the file ({exc.reason}, byte {exc.object[exc.start:exc.start + 1]!r}); "
+            f"cannot decode the file ({exc.reason}, byte {exc.object[exc.start : exc.start + 1]!r}); "
             "save it as UTF-8 or fix its coding declaration.",
         )
     except SyntaxError as exc:
@@ -144,11 +148,17 @@ def extract_file(
     except Exception as exc:  # noqa: BLE001 - no input may crash the checker
         return FileError(path, 1, 1, f"cannot parse the file: {type(exc).__name__}: {exc}")
     try:
-        return _Extractor(path=path, module=module, is_package=is_package, config=config).run(tree, source)
+        return _Extractor(path=path, module=module, is_package=is_package, config=config).run(
+            tree, source
+        )
     except RecursionError:
-        return FileError(path, 1, 1, "the file nests too deeply to analyse; split the deepest expression.")
+        return FileError(
+            path, 1, 1, "the file nests too deeply to analyse; split the deepest expression."
+        )
     except Exception as exc:  # noqa: BLE001 - report, never crash
-        return FileError(path, 1, 1, f"internal error while analysing the file: {type(exc).__name__}: {exc}")
+        return FileError(
+            path, 1, 1, f"internal error while analysing the file: {type(exc).__name__}: {exc}"
+        )
 
 
 def _import_libcst() -> None:
@@ -233,31 +243,46 @@ class _Extractor:
             self.walk(statement)
         positions = self.fast_positions(tree, source) or self.codegen_positions(tree)
         found = positions.found
+        kept = self.kept_calls()
+        remap = _Remap({old: new for new, old in enumerate(kept)})
         calls = []
-        for index in range(len(self.call_index)):
-            draft = self.call_drafts.get(index)
-            if draft is None:  # referenced but never walked: keep indices dense
-                calls.append(CallFacts("", OPAQUE, (), (), 0, 0))
-                continue
+        for index in kept:
+            draft = final = self.call_drafts[index]
             while draft.inner >= 0 and draft.inner in self.call_drafts:
                 draft = self.call_drafts[draft.inner]
             line, column = found.get(draft.anchor_id, (0, -1))
-            final = self.call_drafts[index]
             calls.append(
                 CallFacts(
-                    final.scope, final.func, final.args, final.kwargs, line, column + 1,
-                    final.withs, final.is_with_item,
+                    final.scope,
+                    remap(final.func),
+                    tuple(remap(arg) for arg in final.args),
+                    tuple((key, remap(value)) for key, value in final.kwargs),
+                    line,
+                    column + 1,
+                    tuple(remap.index[w] for w in final.withs if w in remap.index),
+                    final.is_with_item,
                 )
             )
         functions = []
         for fn in self.functions:
             def_line, def_column = found.get(fn.node_id, (0, -1))
-            line, column = found.get(fn.decorator_ids[0], (0, -1)) if fn.decorator_ids else (def_line, def_column)
+            line, column = (
+                found.get(fn.decorator_ids[0], (0, -1))
+                if fn.decorator_ids
+                else (def_line, def_column)
+            )
             end = positions.header_end.get(fn.node_id, def_line)
             functions.append(
                 FunctionFacts(
-                    fn.qualname, fn.scope, fn.cls, fn.params, fn.decorators, tuple(fn.returns),
-                    line, column + 1, tuple(sorted({def_line, *range(line, end + 1)})),
+                    fn.qualname,
+                    fn.scope,
+                    fn.cls,
+                    fn.params,
+                    tuple(remap(d) for d in fn.decorators),
+                    tuple(remap(r) for r in fn.returns),
+                    line,
+                    column + 1,
+                    tuple(sorted({def_line, *range(line, end + 1)})),
                 )
             )
         suppressions = []
@@ -270,13 +295,61 @@ class _Extractor:
             module=self.module,
             is_package=self.is_package,
             imports=tuple(self.imports),
-            bindings=tuple(self.bindings),
-            class_attrs=tuple(self.class_attrs),
+            bindings=tuple(
+                Binding(b.scope, b.name, remap(b.value), b.partial) for b in self.bindings
+            ),
+            class_attrs=tuple(
+                ClassAttr(a.cls, a.name, a.scope, remap(a.value)) for a in self.class_attrs
+            ),
             functions=tuple(functions),
-            classes=tuple(self.classes),
+            classes=tuple(
+                ClassFacts(c.qualname, c.scope, tuple(remap(b) for b in c.bases))
+                for c in self.classes
+            ),
             calls=tuple(calls),
             suppressions=tuple(suppressions),
         )
+
+    def kept_calls(self) -> list[int]:
+        """The calls worth recording: not those whose callee can only be unknown at project time.
+
+        A callee rooted in a literal (`" ".join`), in a parameter of the calling function (other
+        than a method's `self`), or in a name bound nowhere in the file (a builtin such as `len`)
+        can never resolve to Langfuse or to a project function, so it is dropped to keep the
+        facts (and the cache) small.
+        """
+        bound = {b.name for b in self.bindings} | {i.local for i in self.imports}
+        bound.update(fn.qualname.rpartition(".")[2] for fn in self.functions)
+        bound.update(c.qualname.rpartition(".")[2] for c in self.classes)
+        bound.update(fn.params[0] for fn in self.functions if fn.cls and fn.params)  # `self`, `cls`
+        star = any(i.local == "*" for i in self.imports)
+        params = {fn.qualname: set(fn.params[1:] if fn.cls else fn.params) for fn in self.functions}
+        verdict: dict[int, bool] = {}
+
+        def keep(index: int) -> bool:
+            if index in verdict:
+                return verdict[index]
+            verdict[index] = True  # (no cycles are possible; this just bounds the recursion)
+            draft = self.call_drafts.get(index)
+            if draft is None:
+                result = False
+            else:
+                root = draft.func
+                while isinstance(root, Attr):
+                    root = root.base
+                if isinstance(root, CallRef):
+                    result = keep(root.call)
+                elif isinstance(root, Name):
+                    if root.id in params.get(draft.scope, ()):
+                        result = False
+                    else:
+                        result = root.id in bound or star
+                else:
+                    result = False
+            verdict[index] = result
+            return result
+
+        return [index for index in range(len(self.call_index)) if keep(index)]
 
     def codegen_positions(self, tree: cst.Module) -> _Positions:
         """Exact positions from one code-generation pass (the fallback of `fast_positions`)."""
@@ -305,7 +378,9 @@ class _Extractor:
         except (LookupError, UnicodeDecodeError):
             return None
         scan = _scan(text)
-        if len(scan.decorators) != len(self.decorator_order) or len(scan.defs) != len(self.functions):
+        if len(scan.decorators) != len(self.decorator_order) or len(scan.defs) != len(
+            self.functions
+        ):
             return None
         positions = _Positions(comments=scan.comments)
         found = positions.found
@@ -348,7 +423,9 @@ class _Extractor:
                 return self.dict_call(node)
             return CallRef(self.index_of(node))
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            text = _string_value(node) if isinstance(node, cst.SimpleString) else node.evaluated_value
+            text = (
+                _string_value(node) if isinstance(node, cst.SimpleString) else node.evaluated_value
+            )
             return Const(text) if isinstance(text, str) else OPAQUE
         if isinstance(node, cst.Integer):
             return Const(int(node.value, 0)) if node.value.isdigit() else OPAQUE
@@ -426,7 +503,9 @@ class _Extractor:
             names = _FIELDS_CACHE[type(node)] = _FIELD_ORDER.get(type(node).__name__) or tuple(
                 name
                 for name in node.__dataclass_fields__
-                if name not in _SKIPPED_FIELDS and "whitespace" not in name and not name.startswith("__")
+                if name not in _SKIPPED_FIELDS
+                and "whitespace" not in name
+                and not name.startswith("__")
             )
         inner, _ = _node_types()
         for name in names:
@@ -454,8 +533,14 @@ class _Extractor:
         anchor = anchor_node.value if isinstance(anchor_node, cst.Name) else ""
         inner = self.index_of(func) if isinstance(func, cst.Call) else -1
         draft = _CallDraft(
-            self.scope, self.expr(func), tuple(args), tuple(kwargs), anchor,
-            id(anchor_node) if anchor else 0, inner, tuple(self.withs),
+            self.scope,
+            self.expr(func),
+            tuple(args),
+            tuple(kwargs),
+            anchor,
+            id(anchor_node) if anchor else 0,
+            inner,
+            tuple(self.withs),
         )
         self.call_drafts[index] = draft
         self.walk(func)
@@ -476,7 +561,9 @@ class _Extractor:
     def visit_function(self, node: cst.FunctionDef) -> None:
         qualname = f"{self.scope}.{node.name.value}" if self.scope else node.name.value
         params = node.params
-        names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+        names = [
+            p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+        ]
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 names.append(star.name.value)
@@ -537,11 +624,13 @@ class _Extractor:
                     self.bind(item.asname.name.value, CallRef(index))
         self.withs.extend(opened)
         self.walk(node.body)
-        del self.withs[len(self.withs) - len(opened):]
+        del self.withs[len(self.withs) - len(opened) :]
 
     def visit_assign(self, node: cst.Assign | cst.AnnAssign) -> None:
         value = node.value
-        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        targets = (
+            [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        )
         for target in targets:
             self.walk(target)
         if isinstance(node, cst.AnnAssign):
@@ -553,7 +642,9 @@ class _Extractor:
             if isinstance(target, cst.Name):
                 self.bind(target.value, symbolic)
                 if self.scope_is_class:
-                    self.class_attrs.append(ClassAttr(self.scope, target.value, self.scope, symbolic))
+                    self.class_attrs.append(
+                        ClassAttr(self.scope, target.value, self.scope, symbolic)
+                    )
             elif (
                 isinstance(target, cst.Attribute)
                 and isinstance(target.value, cst.Name)
@@ -619,16 +710,57 @@ def _dotted(node: cst.BaseExpression) -> str:
     return ""
 
 
+@dataclass
+class _Remap:
+    """Renumbers call references after dropped calls; a reference to a dropped call becomes opaque."""
+
+    index: dict[int, int]
+
+    def __call__(self, expr: Expr) -> Expr:
+        if isinstance(expr, CallRef):
+            new = self.index.get(expr.call)
+            return OPAQUE if new is None else CallRef(new)
+        if isinstance(expr, Attr):
+            base = self(expr.base)
+            return expr if base is expr.base else Attr(base, expr.attr)
+        if isinstance(expr, DictExpr) and expr.spreads:
+            return DictExpr(expr.keys, tuple(self(s) for s in expr.spreads), expr.dynamic)
+        return expr
+
 
 _NODE_TYPES: tuple[frozenset[type], frozenset[type]] | None = None
 _TEMPLATED_STRING = object()  # libcst's TemplatedString (Python 3.14 t-strings), set on first use
 # nodes that can hold no call, binding or definition: the walk never enters them
 _LEAF_NAMES = (
-    "Name", "SimpleString", "Integer", "Float", "Imaginary", "Ellipsis", "Pass", "Break", "Continue",
-    "Comment", "EmptyLine", "Newline", "SimpleWhitespace", "ParenthesizedWhitespace",
-    "TrailingWhitespace", "Semicolon", "Comma", "Dot", "Colon", "AssignEqual", "LeftParen",
-    "RightParen", "LeftSquareBracket", "RightSquareBracket", "LeftCurlyBrace", "RightCurlyBrace",
-    "ImportStar", "Nonlocal", "Global",
+    "Name",
+    "SimpleString",
+    "Integer",
+    "Float",
+    "Imaginary",
+    "Ellipsis",
+    "Pass",
+    "Break",
+    "Continue",
+    "Comment",
+    "EmptyLine",
+    "Newline",
+    "SimpleWhitespace",
+    "ParenthesizedWhitespace",
+    "TrailingWhitespace",
+    "Semicolon",
+    "Comma",
+    "Dot",
+    "Colon",
+    "AssignEqual",
+    "LeftParen",
+    "RightParen",
+    "LeftSquareBracket",
+    "RightSquareBracket",
+    "LeftCurlyBrace",
+    "RightCurlyBrace",
+    "ImportStar",
+    "Nonlocal",
+    "Global",
 )
 
 
@@ -640,7 +772,8 @@ def _node_types() -> tuple[frozenset[type], frozenset[type]]:
     global _NODE_TYPES
     if _NODE_TYPES is None:
         classes = {
-            value for value in vars(cst).values()
+            value
+            for value in vars(cst).values()
             if isinstance(value, type) and issubclass(value, cst.CSTNode)
         }
         leaves = frozenset(getattr(cst, name) for name in _LEAF_NAMES if hasattr(cst, name))
@@ -656,7 +789,7 @@ def _string_value(node: cst.SimpleString) -> str | bytes:
     prefix = node.prefix.lower()
     if "b" not in prefix and "f" not in prefix and ("\\" not in raw or "r" in prefix):
         quote = node.quote
-        return raw[len(prefix) + len(quote): len(raw) - len(quote)]
+        return raw[len(prefix) + len(quote) : len(raw) - len(quote)]
     return node.evaluated_value
 
 
@@ -763,7 +896,9 @@ def _make_position_state(tree: cst.Module, targets: set[int]) -> Any:
 
     class PositionState(CodegenState):
         def __init__(self) -> None:
-            super().__init__(default_indent=tree.default_indent, default_newline=tree.default_newline)
+            super().__init__(
+                default_indent=tree.default_indent, default_newline=tree.default_newline
+            )
             self.found: dict[int, tuple[int, int]] = {}
             self.comments: list[tuple[int, str]] = []
             self._done = 0

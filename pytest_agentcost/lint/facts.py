@@ -31,7 +31,7 @@ __all__ = [
     "expr_to_json",
 ]
 
-FACTS_VERSION = 1
+FACTS_VERSION = 2  # bump whenever the JSON shape or the meaning of a field changes
 
 # Langfuse methods that create an observation -> its type (None: read `as_type`, default "span").
 # Extraction records where calls of these names are; the project pass classifies them.

@@ -42,7 +42,12 @@ def is_skipped_dir(name: str) -> bool:
 
 def relative_path(path: Path, root: Path) -> str:
     """`path` relative to `root`, with forward slashes (`../x.py` for a path outside the root)."""
-    return os.path.relpath(path, root).replace(os.sep, "/")
+    text, base = str(path), str(root)
+    if text.startswith(base) and text[len(base) : len(base) + 1] == os.sep:
+        relative = text[len(base) + 1 :]  # the common case, without os.path.relpath's cost
+    else:
+        relative = os.path.relpath(text, base)
+    return relative.replace(os.sep, "/") if os.sep != "/" else relative
 
 
 def _glob_to_regex(pattern: str) -> str:
@@ -103,6 +108,11 @@ class ExcludeMatcher:
         # The glob may match the path itself or any directory above it.
         return re.compile("(?:" + "|".join(alternatives) + ")(?:/.*)?", re.DOTALL)
 
+    @property
+    def active(self) -> bool:
+        """Whether any glob is set (if not, nothing is excluded and paths need no matching)."""
+        return self._regex is not None
+
     def __call__(self, relpath: str) -> bool:
         regex = self._regex
         return regex is not None and regex.fullmatch(relpath) is not None
@@ -129,15 +139,17 @@ def discover(paths: Iterable[Path], *, root: Path, exclude: Sequence[str] = ()) 
 
 def _walk(top: Path, root: Path, excluded: ExcludeMatcher) -> Iterable[Path]:
     """The `.py` files under `top`, pruning skipped and excluded directories on the way down."""
+    active = excluded.active
     for dirpath, dirnames, filenames in os.walk(top):
         here = Path(dirpath)
         dirnames[:] = sorted(
             name
             for name in dirnames
-            if not is_skipped_dir(name) and not excluded(relative_path(here / name, root))
+            if not is_skipped_dir(name)
+            and not (active and excluded(relative_path(here / name, root)))
         )
         for name in filenames:
             if name.endswith(".py"):
                 path = here / name
-                if not excluded(relative_path(path, root)):
+                if not (active and excluded(relative_path(path, root))):
                     yield path

@@ -32,12 +32,22 @@ from pytest_agentcost.lint.suppress import apply_suppressions
 __all__ = ["analyze", "build_model"]
 
 OBSERVE_V3 = frozenset({"langfuse.observe", "langfuse._client.observe.observe"})
-OBSERVE_V2 = frozenset({"langfuse.decorators.observe", "langfuse.decorators.langfuse_decorator.observe"})
+OBSERVE_V2 = frozenset(
+    {"langfuse.decorators.observe", "langfuse.decorators.langfuse_decorator.observe"}
+)
 CONTEXT_V2 = frozenset(
-    {"langfuse.decorators.langfuse_context", "langfuse.decorators.langfuse_decorator.langfuse_context"}
+    {
+        "langfuse.decorators.langfuse_context",
+        "langfuse.decorators.langfuse_decorator.langfuse_context",
+    }
 )
 CLIENT_FACTORIES = frozenset(
-    {"langfuse.Langfuse", "langfuse.get_client", "langfuse.client.Langfuse", "langfuse._client.client.Langfuse"}
+    {
+        "langfuse.Langfuse",
+        "langfuse.get_client",
+        "langfuse.client.Langfuse",
+        "langfuse._client.client.Langfuse",
+    }
 )
 PROPAGATE = frozenset({"langfuse.propagate_attributes"})
 GENERATION_TYPES = frozenset({"generation", "embedding"})
@@ -123,7 +133,9 @@ _IN_PROGRESS = UNKNOWN
 class _FileIndex:
     facts: FileFacts
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
-    classes: dict[str, tuple[str, tuple[Expr, ...]]] = field(default_factory=dict)  # qualname -> (scope, bases)
+    classes: dict[str, tuple[str, tuple[Expr, ...]]] = field(
+        default_factory=dict
+    )  # qualname -> (scope, bases)
     bindings: dict[tuple[str, str], list[Expr]] = field(default_factory=dict)
     partial: dict[tuple[str, str], list[Expr]] = field(default_factory=dict)
     imports: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -321,7 +333,9 @@ class Resolver:
         for base in bases:
             base_value = self.value(base, klass.path, scope)
             if isinstance(base_value, Cls):
-                found = self.class_attribute(Cls(base_value.path, base_value.qualname, klass.instance), attr, seen)
+                found = self.class_attribute(
+                    Cls(base_value.path, base_value.qualname, klass.instance), attr, seen
+                )
                 if not isinstance(found, Unknown):
                     return found
         return UNKNOWN
@@ -329,7 +343,8 @@ class Resolver:
     # -- calls ------------------------------------------------------------------------------------
 
     def call(self, path: str, number: int) -> CallFacts:
-        return self.files[path].facts.calls[number]
+        calls = self.files[path].facts.calls
+        return calls[number] if 0 <= number < len(calls) else _NO_CALL
 
     def callee(self, path: str, number: int) -> Value:
         call = self.call(path, number)
@@ -405,7 +420,9 @@ class Resolver:
 
     # -- metadata keys ----------------------------------------------------------------------------
 
-    def keys(self, expr: Expr, path: str, scope: str, depth: int = 0) -> tuple[frozenset[str], bool]:
+    def keys(
+        self, expr: Expr, path: str, scope: str, depth: int = 0
+    ) -> tuple[frozenset[str], bool]:
         """The literal keys a metadata value is known to have, and whether other keys are unknowable."""
         if depth > 20:
             return frozenset(), True
@@ -426,7 +443,9 @@ class Resolver:
                 fn = index.functions.get(current)
                 if fn is not None and expr.id in fn.params:
                     return frozenset(), True
-                values = index.bindings.get((current, expr.id), []) + index.partial.get((current, expr.id), [])
+                values = index.bindings.get((current, expr.id), []) + index.partial.get(
+                    (current, expr.id), []
+                )
                 if values:
                     keys = set()
                     unknown = False
@@ -438,6 +457,9 @@ class Resolver:
                 current = index.parent(current)
             return frozenset(), True
         return frozenset(), True
+
+
+_NO_CALL = CallFacts("", Const(None), (), (), 0, 0)  # what a dangling call reference points at
 
 
 def _literal(expr: Expr | None) -> str | None:
@@ -455,7 +477,9 @@ class _Observed:
     """A function that runs inside an observation, and how it got there."""
 
     decos: list[Deco] = field(default_factory=list)
-    wrappers: list[FuncKey] = field(default_factory=list)  # stacked project decorators and their inner functions
+    wrappers: list[FuncKey] = field(
+        default_factory=list
+    )  # stacked project decorators and their inner functions
     applied_at: CallKey | None = None  # `observe(...)(fn)` call, when not applied with `@`
 
 
@@ -467,7 +491,9 @@ class _Model:
         self.config = config
         self.creations: dict[CallKey, tuple[str, str]] = {}  # -> (kind, method name)
         self.current_meta: dict[CallKey, Expr | None] = {}
-        self.object_meta: dict[CallKey, list[tuple[Expr, str, str]]] = {}  # obs -> (metadata, path, scope)
+        self.object_meta: dict[
+            CallKey, list[tuple[Expr, str, str]]
+        ] = {}  # obs -> (metadata, path, scope)
         self.object_session: set[CallKey] = set()
         self.session_calls: set[CallKey] = set()
         self.propagate_session_withs: set[CallKey] = set()
@@ -502,11 +528,15 @@ class _Model:
                     target = r.value(call.args[0], path, call.scope)
                     if isinstance(target, Func):
                         deco = func if isinstance(func, Deco) else Deco(None, r.is_v2_observe(func))
-                        entry = self.observed.setdefault((target.path, target.qualname), _Observed())
+                        entry = self.observed.setdefault(
+                            (target.path, target.qualname), _Observed()
+                        )
                         entry.decos.append(deco)
                         entry.applied_at = key
 
-    def classify_method(self, key: CallKey, call: CallFacts, func: Method, has_session: bool) -> None:
+    def classify_method(
+        self, key: CallKey, call: CallFacts, func: Method, has_session: bool
+    ) -> None:
         receiver, name = func.receiver, func.name
         is_context = isinstance(receiver, Ext) and receiver.name in CONTEXT_V2
         if isinstance(receiver, (Client, Obs)):
@@ -516,7 +546,12 @@ class _Model:
                 if name == "trace" and has_session:
                     self.object_session.add(key)
                 return
-        if name in ("update_current_generation", "update_current_span") and isinstance(receiver, Client) or name == "update_current_observation" and is_context:
+        if (
+            name in ("update_current_generation", "update_current_span")
+            and isinstance(receiver, Client)
+            or name == "update_current_observation"
+            and is_context
+        ):
             self.current_meta[key] = call.kwarg("metadata")
         elif name == "update_current_trace" and (is_context or isinstance(receiver, Client)):
             if has_session:
@@ -524,7 +559,9 @@ class _Model:
         elif isinstance(receiver, Obs):
             target = (receiver.path, receiver.call)
             if name in ("update", "end") and call.kwarg("metadata") is not None:
-                self.object_meta.setdefault(target, []).append((call.kwarg("metadata"), key[0], call.scope))  # type: ignore[arg-type]
+                self.object_meta.setdefault(target, []).append(
+                    (call.kwarg("metadata"), key[0], call.scope)
+                )  # type: ignore[arg-type]
             if name == "update_trace" and has_session:
                 self.session_calls.add(key)
             if name == "update" and has_session and receiver.kind == "trace":
@@ -544,7 +581,9 @@ class _Model:
         if depth > 5:
             return
         if r.is_observe(value):
-            self.observed.setdefault(target, _Observed()).decos.append(Deco(None, r.is_v2_observe(value)))
+            self.observed.setdefault(target, _Observed()).decos.append(
+                Deco(None, r.is_v2_observe(value))
+            )
         elif isinstance(value, Deco):
             self.observed.setdefault(target, _Observed()).decos.append(value)
         elif isinstance(value, Func):
@@ -556,10 +595,18 @@ class _Model:
                 if isinstance(expr, CallRef):
                     inner = r.callee(value.path, expr.call)
                     if isinstance(inner, Deco) or r.is_observe(inner):
-                        self.apply_decorator(target, inner if isinstance(inner, Deco) else Deco(None, r.is_v2_observe(inner)), depth + 1)
+                        self.apply_decorator(
+                            target,
+                            inner
+                            if isinstance(inner, Deco)
+                            else Deco(None, r.is_v2_observe(inner)),
+                            depth + 1,
+                        )
                         continue
                 returned = r.value(expr, value.path, value.qualname)
-                if isinstance(returned, Func) and returned.qualname.startswith(value.qualname + "."):
+                if isinstance(returned, Func) and returned.qualname.startswith(
+                    value.qualname + "."
+                ):
                     wrappers.append((returned.path, returned.qualname))
             entry = self.observed.get(target)
             if entry is None:
@@ -586,7 +633,11 @@ class _Model:
     def own_calls(self, func: FuncKey) -> list[int]:
         """The calls in a function's body that are outside its own observation `with` blocks."""
         path = func[0]
-        return [n for n in self.calls_of(func) if self.current_with_owner(path, self.r.call(path, n)) is None]
+        return [
+            n
+            for n in self.calls_of(func)
+            if self.current_with_owner(path, self.r.call(path, n)) is None
+        ]
 
     def meta_keys(self, func: FuncKey) -> tuple[frozenset[str], bool]:
         """Keys a function (and the plain functions it calls) sets on the current observation."""
@@ -648,8 +699,11 @@ class _Model:
         """The calls lexically inside a `with` block."""
         path, number = block
         scope = self.r.call(path, number).scope
-        return [n for n in self.r.files[path].calls_by_scope.get(scope, [])
-                if number in self.r.call(path, n).withs]
+        return [
+            n
+            for n in self.r.files[path].calls_by_scope.get(scope, [])
+            if number in self.r.call(path, n).withs
+        ]
 
     def reach(self) -> tuple[set[FuncKey], set[CallKey]]:
         """Observed functions and `with` blocks that another observation reaches."""
@@ -684,7 +738,9 @@ class _Model:
         """Functions and blocks that run inside `with propagate_attributes(session_id=...)`."""
         funcs: set[FuncKey] = set()
         blocks: set[CallKey] = set()
-        pending: list[tuple[str, list[int]]] = [(w[0], self.block_calls(w)) for w in self.propagate_session_withs]
+        pending: list[tuple[str, list[int]]] = [
+            (w[0], self.block_calls(w)) for w in self.propagate_session_withs
+        ]
         while pending:
             path, numbers = pending.pop()
             for number in numbers:
@@ -698,9 +754,11 @@ class _Model:
         return funcs, blocks
 
     def current_blocks(self) -> list[CallKey]:
-        return [key for key, (_, name) in self.creations.items()
-                if "as_current" in name and self.r.call(*key).is_with_item]
-
+        return [
+            key
+            for key, (_, name) in self.creations.items()
+            if "as_current" in name and self.r.call(*key).is_with_item
+        ]
 
     # -- the sites the rules read -----------------------------------------------------------------
 
@@ -735,7 +793,9 @@ class _Model:
                 generations.append(GenerationSite(site, keys, unknown))
             if "trace" in types or func not in reached:
                 has_session = (
-                    self.session(func) or any(self.session(w) for w in entry.wrappers) or func in covered
+                    self.session(func)
+                    or any(self.session(w) for w in entry.wrappers)
+                    or func in covered
                 )
                 roots.append(RootSite(site, has_session))
 
@@ -751,7 +811,9 @@ class _Model:
             symbol = _literal(call.kwarg("name")) or call.scope or "<module>"
             is_block = call.is_with_item and "as_current" in name
             via = "trace" if name == "trace" else "block" if is_block else "call"
-            site = Site(path, call.line, call.column, symbol, self.header(path, call.scope), style, via)
+            site = Site(
+                path, call.line, call.column, symbol, self.header(path, call.scope), style, via
+            )
             if kind in GENERATION_TYPES:
                 keys: frozenset[str] = frozenset()
                 unknown = False
@@ -762,8 +824,11 @@ class _Model:
                     more, more_unknown = r.keys(expr, at_path, at_scope)
                     keys, unknown = keys | more, unknown or more_unknown
                 if is_block:
-                    inside = [n for n in self.block_calls(key)
-                              if self.current_with_owner(path, r.call(path, n)) == number]
+                    inside = [
+                        n
+                        for n in self.block_calls(key)
+                        if self.current_with_owner(path, r.call(path, n)) == number
+                    ]
                     more, more_unknown = self.meta_from_calls(path, inside)
                     keys, unknown = keys | more, unknown or more_unknown
                 generations.append(GenerationSite(site, keys, unknown))

@@ -34,7 +34,9 @@ def parse_suppression(comment: str) -> tuple[str, ...] | None:
     return None
 
 
-def is_suppressed(code: str, lines: Iterable[int], suppressions: Mapping[int, tuple[str, ...]]) -> bool:
+def is_suppressed(
+    code: str, lines: Iterable[int], suppressions: Mapping[int, tuple[str, ...]]
+) -> bool:
     """Whether a suppression on any of `lines` covers `code`."""
     for line in lines:
         codes = suppressions.get(line)

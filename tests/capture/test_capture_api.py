@@ -264,6 +264,7 @@ def test_computed_costs_use_pyproject_prices_and_unknown_costs_raise(
     with pytest.raises(UnknownCostError):
         capture.costs_by_agent()
     assert "cost=unknown" in capture.tree()  # the tree never raises
+    agentcost_capture.clear()  # keep the deliberately unpriced models out of the run-wide report
 
 
 def test_a_generation_without_usage_or_cost_costs_zero(agentcost_capture: Capture) -> None:
@@ -304,3 +305,62 @@ def test_workflow_class_can_be_reused_across_runs(agentcost_capture: Capture) ->
     asyncio.run(workflow.run_analysis("u", "s2"))
 
     assert {t.session_id for t in agentcost_capture.traces} == {"s1", "s2"}
+
+
+def test_embeddings_count_as_generations_and_agents_and_tools_as_spans(
+    agentcost_capture: Capture,
+) -> None:
+    from langfuse import get_client, observe
+
+    @observe(as_type="embedding", name="embed")
+    def embed() -> None:
+        get_client().update_current_generation(
+            model="text-embedding-3-small",
+            usage_details={"input": 12},
+            cost_details={"total": 0.0001},
+            metadata={"agent_type": "retriever"},
+        )
+
+    @observe(as_type="tool", name="search")
+    def search() -> None:
+        embed()
+
+    @observe(as_type="agent", name="researcher")
+    def researcher() -> None:
+        search()
+
+    researcher()
+
+    trace = agentcost_capture.trace()
+    assert [(o.name, o.type) for o in trace.observations] == [
+        ("researcher", "agent"),
+        ("search", "tool"),
+        ("embed", "embedding"),
+    ]
+    assert [g.name for g in agentcost_capture.generations()] == ["embed"]
+    assert trace.root.cost is None and trace.root.children[0].cost is None
+    assert trace.root.total_cost == Decimal("0.0001")
+    assert agentcost_capture.costs_by_agent()["retriever"].calls == 1
+
+
+def test_observation_walk_and_trees_cover_the_whole_subtree(agentcost_capture: Capture) -> None:
+    run_seed_workflow("walk")
+
+    trace = agentcost_capture.trace()
+    walked = list(trace.root.walk())
+
+    assert walked == trace.observations
+    assert trace.top_level == (trace.root,)
+    assert trace.root.tree() == "\n".join(line[2:] for line in trace.tree().splitlines()[1:])
+    assert agentcost_capture.tree() == trace.tree()
+    assert all(o.is_generation for o in walked[1:]) and not walked[0].is_generation
+    assert walked[1].record.id == walked[1].id
+    assert walked[1].id in walked[1].label and walked[1].name in walked[1].label
+
+
+def test_traces_are_listed_in_start_order(agentcost_capture: Capture) -> None:
+    for session in ("one", "two", "three"):
+        run_seed_workflow(session)
+
+    assert [t.session_id for t in agentcost_capture.traces] == ["one", "two", "three"]
+    assert agentcost_capture.tree().count("trace 'content_analysis'") == 3

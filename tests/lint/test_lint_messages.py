@@ -154,4 +154,6 @@ def run():
         },
         select=("AC001",),
     )
-    assert [(f.symbol, f.line, f.column) for f in findings] == [("answer", 3, 35)]  # the called name
+    assert [(f.symbol, f.line, f.column) for f in findings] == [
+        ("answer", 3, 35)
+    ]  # the called name

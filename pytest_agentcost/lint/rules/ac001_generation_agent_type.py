@@ -11,7 +11,7 @@ from pytest_agentcost.lint.rules.base import Invalid, ProjectModel, Site, Valid
 CODE = "AC001"
 NAME = "generation-without-agent-type"
 CHECKS = (
-    "Every generation or embedding (`@observe(as_type=\"generation\")`, `start_*observation(as_type=...)`, "
+    'Every generation or embedding (`@observe(as_type="generation")`, `start_*observation(as_type=...)`, '
     "v3 `start_*generation`, v2 `.generation(...)`) sets each `required_metadata` key (default `agent_type`)."
 )
 FIX = (
@@ -23,7 +23,7 @@ FIX = (
 MESSAGE = "generation '{symbol}' has no {keys} metadata; {fix}"
 MESSAGE_UNVERIFIABLE = (
     "generation '{symbol}' sets metadata whose keys cannot be known statically, so {keys} could not be "
-    "verified; {fix} (or set unverifiable_metadata = \"ignore\")"
+    'verified; {fix} (or set unverifiable_metadata = "ignore")'
 )
 
 
@@ -31,7 +31,9 @@ def _fix(site: Site, missing: list[str]) -> str:
     literal = "{" + ", ".join(f'"{key}": ...' for key in missing) + "}"
     if site.via == "decorator":
         if site.style == "v2":
-            return f"add langfuse_context.update_current_observation(metadata={literal}) in its body"
+            return (
+                f"add langfuse_context.update_current_observation(metadata={literal}) in its body"
+            )
         return f"add get_client().update_current_generation(metadata={literal}) in its body"
     if site.via == "block":
         return (
@@ -52,7 +54,9 @@ def check(model: ProjectModel, config: Config) -> Iterator[tuple[Finding, tuple[
         if generation.unverifiable:
             if config.unverifiable_metadata == "ignore":
                 continue
-            message = MESSAGE_UNVERIFIABLE.format(symbol=site.symbol, keys=keys, fix=_fix(site, missing))
+            message = MESSAGE_UNVERIFIABLE.format(
+                symbol=site.symbol, keys=keys, fix=_fix(site, missing)
+            )
         else:
             message = MESSAGE.format(symbol=site.symbol, keys=keys, fix=_fix(site, missing))
         finding = Finding(site.path, site.line, site.column, CODE, message, site.symbol)

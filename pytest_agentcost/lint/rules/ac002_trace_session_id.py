@@ -11,7 +11,7 @@ from pytest_agentcost.lint.rules.base import Invalid, ProjectModel, Site, Valid
 CODE = "AC002"
 NAME = "trace-root-without-session-id"
 CHECKS = (
-    "Every trace root (`@observe(as_type=\"trace\")`, v2 `Langfuse().trace(...)`, and any observed function or "
+    'Every trace root (`@observe(as_type="trace")`, v2 `Langfuse().trace(...)`, and any observed function or '
     "`start_as_current_observation` block that no other observation reaches) gets a `session_id`."
 )
 FIX = (
@@ -38,7 +38,10 @@ def check(model: ProjectModel, config: Config) -> Iterator[tuple[Finding, tuple[
         if root.has_session:
             continue
         message = MESSAGE.format(symbol=site.symbol, fix=_fix(site))
-        yield Finding(site.path, site.line, site.column, CODE, message, site.symbol), site.extra_lines
+        yield (
+            Finding(site.path, site.line, site.column, CODE, message, site.symbol),
+            site.extra_lines,
+        )
 
 
 VALID = (
