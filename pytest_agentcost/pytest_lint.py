@@ -28,14 +28,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_agentcost.lint.files import ExcludeMatcher, discover, relative_path
-from pytest_agentcost.lint.model import FileError, Finding, LintResult
 from pytest_agentcost.pytest_config import agentcost_config
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr  # the documented return type of repr_failure
 
     from pytest_agentcost.config import Config
+    from pytest_agentcost.lint.files import ExcludeMatcher
+    from pytest_agentcost.lint.model import FileError, Finding, LintResult
+
+# The lint modules are imported inside the functions that need them, so that a run without
+# --agentcost-lint pays nothing for them at start-up.
 
 __all__ = ["ITEM_NAME", "MARKER", "LintFile", "LintItem", "addoption", "configure"]
 
@@ -108,6 +111,8 @@ def configure(config: pytest.Config) -> None:
 
 def _settings(config: pytest.Config) -> LintSettings:
     """The run's lint settings; on an xdist worker, the results path comes from the controller."""
+    from pytest_agentcost.lint.files import ExcludeMatcher
+
     agentcost = agentcost_config(config)
     root = agentcost.source.parent if agentcost.source is not None else config.rootpath
     missing = [entry for entry in agentcost.lint_paths if not (root / entry).exists()]
@@ -154,6 +159,8 @@ class LintItem(pytest.Item):
 
     def runtest(self) -> None:
         """Look up this file's findings in the run's single analysis."""
+        from pytest_agentcost.lint.files import relative_path
+
         settings = self.config.stash[SETTINGS_KEY]
         result = lint_result(self.config)
         entries = list(result.for_file(relative_path(self.path, settings.root)))
@@ -171,12 +178,16 @@ class LintItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, None, str]:
         """Shown in verbose output: `[agentcost-lint] path`."""
+        from pytest_agentcost.lint.files import relative_path
+
         settings = self.config.stash[SETTINGS_KEY]
         return self.path, None, f"[{ITEM_NAME}] {relative_path(self.path, settings.invocation_dir)}"
 
 
 def _display(entry: Finding | FileError, settings: LintSettings) -> Finding | FileError:
     """The entry with its path relative to the directory pytest was started in."""
+    from pytest_agentcost.lint.files import relative_path
+
     return dataclasses.replace(
         entry, path=relative_path(settings.root / entry.path, settings.invocation_dir)
     )
@@ -187,6 +198,8 @@ class LintCollectionPlugin:
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> LintFile | None:
         """Add a lint item for every Python file pytest walks past, unless `exclude` names it."""
+        from pytest_agentcost.lint.files import relative_path
+
         settings = parent.config.stash[SETTINGS_KEY]
         if file_path.suffix != ".py" or settings.excluded(relative_path(file_path, settings.root)):
             return None
@@ -201,6 +214,8 @@ class LintCollectionPlugin:
 
         Runs before `-m`/`-k` deselection, so the analysis always sees every lint file.
         """
+        from pytest_agentcost.lint.files import discover
+
         settings = config.stash[SETTINGS_KEY]
         seen = {item.path for item in items if isinstance(item, LintItem)}
         extra: list[pytest.Item] = []
@@ -309,6 +324,9 @@ def _dump(result: LintResult, path: Path) -> None:
 
 
 def _load(path: Path) -> LintResult | None:
+    """The results JSON another process wrote, or None if there is none yet."""
+    from pytest_agentcost.lint.model import FileError, Finding, LintResult
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

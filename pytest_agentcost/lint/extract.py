@@ -1,17 +1,22 @@
-"""Per-file extraction: one libcst parse, one walk and one position pass -> FileFacts.
+"""Per-file extraction: one libcst parse and one walk -> FileFacts.
 
 The walk records a symbolic summary (imports, bindings, functions, classes, calls) without resolving
-anything across files; `project.analyze` does that. Positions come from a single code-generation
-pass that records line and column only for the nodes a finding may point at, which costs far less
-than libcst's PositionProvider. Comments are seen in that same pass, so suppression comments inside
-strings never count.
+anything across files; `project.analyze` does that. Calls whose callee can only be unknown (a
+builtin, a parameter, a literal) are dropped; method calls on unknown objects are kept by name.
+
+Positions: libcst's PositionProvider costs more than the parse itself, so positions are read off
+the source text instead (`_scan`): strings and comments are blanked, the n-th `@` / `def` logical
+line is the n-th Decorator / FunctionDef of the walk, and calls are found by the name they call,
+only for the names a finding can point at, with the counts checked. When anything fails to line
+up, one code-generation pass (`codegen_positions`) gives exact positions instead. Suppression
+comments come from the same scan, so text in strings never counts.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -128,7 +133,22 @@ def extract_file(
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        return FileError(path, exc.editor_line, exc.editor_column, f"syntax error: {exc.message}")
+        nul = source.find(b"\0")
+        if nul >= 0:
+            line, column = _offset_position(source, nul)
+            return FileError(
+                path,
+                line,
+                column,
+                f"the file contains a NUL byte, so it cannot be parsed ({exc.message}); "
+                "remove the byte, or exclude the file if it is not Python source.",
+            )
+        return FileError(
+            path,
+            exc.editor_line,
+            exc.editor_column,
+            f"syntax error: {exc.message}; fix it so that the file parses as Python.",
+        )
     except UnicodeDecodeError as exc:
         line, column = _offset_position(source, exc.start)
         return FileError(
@@ -232,7 +252,7 @@ class _Extractor:
         self.self_name = ""
         self.withs: list[int] = []
         self.in_fstring = 0
-        _node_types()  # also resolves _TEMPLATED_STRING before the walk compares against it
+        _node_types()  # also fills _DISPATCH
         self.anchor_names = set(CREATORS) | {"observe"}
         self.anchor_names.update(alias.rpartition(".")[2] for alias in config.observe_aliases)
 
@@ -285,6 +305,13 @@ class _Extractor:
                     tuple(sorted({def_line, *range(line, end + 1)})),
                 )
             )
+        kept_set = set(kept)
+        method_calls: dict[tuple[str, str, tuple[int, ...]], None] = {}
+        for index, draft in sorted(self.call_drafts.items()):
+            func = draft.func
+            if index not in kept_set and isinstance(func, Attr) and not func.attr.startswith("__"):
+                withs = tuple(remap.index[w] for w in draft.withs if w in remap.index)
+                method_calls[(draft.scope, func.attr, withs)] = None
         suppressions = []
         for line, text in positions.comments:
             codes = parse_suppression(text)
@@ -308,6 +335,7 @@ class _Extractor:
             ),
             calls=tuple(calls),
             suppressions=tuple(suppressions),
+            method_calls=tuple(method_calls),
         )
 
     def kept_calls(self) -> list[int]:
@@ -464,38 +492,30 @@ class _Extractor:
     # -- the walk ---------------------------------------------------------------------------------
 
     def walk(self, node: cst.CSTNode) -> None:
-        kind = type(node)
-        if kind is cst.Call:
-            self.visit_call(node)  # type: ignore[arg-type]
-        elif kind is cst.FunctionDef:
-            self.visit_function(node)  # type: ignore[arg-type]
-        elif kind is cst.ClassDef:
-            self.visit_class(node)  # type: ignore[arg-type]
-        elif kind is cst.With:
-            self.visit_with(node)  # type: ignore[arg-type]
-        elif kind is cst.Assign or kind is cst.AnnAssign:
-            self.visit_assign(node)  # type: ignore[arg-type]
-        elif kind is cst.Return:
-            self.visit_return(node)  # type: ignore[arg-type]
-        elif kind is cst.Import or kind is cst.ImportFrom:
-            self.visit_import(node)  # type: ignore[arg-type]
-        elif kind is cst.FormattedString or kind is _TEMPLATED_STRING:
-            # the source scan blanks f-strings (and t-strings): calls in them get no place
-            self.in_fstring += 1
+        visit = _DISPATCH.get(type(node))
+        if visit is None:
             self.walk_children(node)
-            self.in_fstring -= 1
-        elif kind is cst.MatchClass:  # `case str():` reads like a call in the source text
-            cls = node.cls  # type: ignore[attr-defined]
-            name = cls.attr if isinstance(cls, cst.Attribute) else cls
-            if isinstance(name, cst.Name) and not self.in_fstring:
-                self.anchor_order.append((name.value, -1))
-            self.walk_children(node)
-        elif kind is cst.IfExp:  # `body if test else orelse`: walk in source order
-            self.walk(node.body)  # type: ignore[attr-defined]
-            self.walk(node.test)  # type: ignore[attr-defined]
-            self.walk(node.orelse)  # type: ignore[attr-defined]
         else:
-            self.walk_children(node)
+            visit(self, node)
+
+    def visit_string(self, node: cst.FormattedString) -> None:
+        """The source scan blanks f-strings (and t-strings): calls inside get no place."""
+        self.in_fstring += 1
+        self.walk_children(node)
+        self.in_fstring -= 1
+
+    def visit_match_class(self, node: cst.MatchClass) -> None:
+        """`case str():` reads like a call in the source text: keep its place in the order."""
+        name = node.cls.attr if isinstance(node.cls, cst.Attribute) else node.cls
+        if isinstance(name, cst.Name) and not self.in_fstring:
+            self.anchor_order.append((name.value, -1))
+        self.walk_children(node)
+
+    def visit_if_exp(self, node: cst.IfExp) -> None:
+        """`body if test else orelse`, walked in source order."""
+        self.walk(node.body)
+        self.walk(node.test)
+        self.walk(node.orelse)
 
     def walk_children(self, node: cst.CSTNode) -> None:
         names = _FIELDS_CACHE.get(type(node))
@@ -729,7 +749,8 @@ class _Remap:
 
 
 _NODE_TYPES: tuple[frozenset[type], frozenset[type]] | None = None
-_TEMPLATED_STRING = object()  # libcst's TemplatedString (Python 3.14 t-strings), set on first use
+# node class -> the _Extractor method that handles it (filled with the libcst classes on first use)
+_DISPATCH: dict[type, Callable[[_Extractor, Any], None]] = {}
 # nodes that can hold no call, binding or definition: the walk never enters them
 _LEAF_NAMES = (
     "Name",
@@ -778,8 +799,25 @@ def _node_types() -> tuple[frozenset[type], frozenset[type]]:
         }
         leaves = frozenset(getattr(cst, name) for name in _LEAF_NAMES if hasattr(cst, name))
         _NODE_TYPES = (frozenset(classes - leaves), leaves)
-        global _TEMPLATED_STRING
-        _TEMPLATED_STRING = getattr(cst, "TemplatedString", _TEMPLATED_STRING)
+        _DISPATCH.update(
+            {
+                cst.Call: _Extractor.visit_call,
+                cst.FunctionDef: _Extractor.visit_function,
+                cst.ClassDef: _Extractor.visit_class,
+                cst.With: _Extractor.visit_with,
+                cst.Assign: _Extractor.visit_assign,
+                cst.AnnAssign: _Extractor.visit_assign,
+                cst.Return: _Extractor.visit_return,
+                cst.Import: _Extractor.visit_import,
+                cst.ImportFrom: _Extractor.visit_import,
+                cst.FormattedString: _Extractor.visit_string,
+                cst.MatchClass: _Extractor.visit_match_class,
+                cst.IfExp: _Extractor.visit_if_exp,
+            }
+        )
+        templated = getattr(cst, "TemplatedString", None)  # Python 3.14 t-strings
+        if templated is not None:
+            _DISPATCH[templated] = _Extractor.visit_string
     return _NODE_TYPES
 
 

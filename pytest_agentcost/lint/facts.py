@@ -31,7 +31,7 @@ __all__ = [
     "expr_to_json",
 ]
 
-FACTS_VERSION = 2  # bump whenever the JSON shape or the meaning of a field changes
+FACTS_VERSION = 3  # bump whenever the JSON shape or the meaning of a field changes
 
 # Langfuse methods that create an observation -> its type (None: read `as_type`, default "span").
 # Extraction records where calls of these names are; the project pass classifies them.
@@ -301,6 +301,9 @@ class FileFacts:
     classes: tuple[ClassFacts, ...] = ()
     calls: tuple[CallFacts, ...] = ()
     suppressions: tuple[tuple[int, tuple[str, ...]], ...] = ()  # (line, codes); () means every code
+    # `obj.name(...)` calls on objects extraction cannot follow (a loop variable, a parameter):
+    # (scope, method name, enclosing `with` call indices), for resolving calls by name
+    method_calls: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -315,6 +318,9 @@ class FileFacts:
             "classes": [c.to_json() for c in self.classes],
             "calls": [c.to_json() for c in self.calls],
             "suppressions": [[line, list(codes)] for line, codes in self.suppressions],
+            "method_calls": [
+                [scope, name, list(withs)] for scope, name, withs in self.method_calls
+            ],
         }
 
     @classmethod
@@ -332,4 +338,7 @@ class FileFacts:
             classes=tuple(ClassFacts.from_json(c) for c in data["classes"]),
             calls=tuple(CallFacts.from_json(c) for c in data["calls"]),
             suppressions=tuple((line, tuple(codes)) for line, codes in data["suppressions"]),
+            method_calls=tuple(
+                (scope, name, tuple(withs)) for scope, name, withs in data["method_calls"]
+            ),
         )

@@ -131,11 +131,12 @@ _IN_PROGRESS = UNKNOWN
 
 @dataclass
 class _FileIndex:
+    """One file's facts, indexed for lookups by scope and name."""
+
     facts: FileFacts
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
-    classes: dict[str, tuple[str, tuple[Expr, ...]]] = field(
-        default_factory=dict
-    )  # qualname -> (scope, bases)
+    # class qualname -> (its scope, its bases)
+    classes: dict[str, tuple[str, tuple[Expr, ...]]] = field(default_factory=dict)
     bindings: dict[tuple[str, str], list[Expr]] = field(default_factory=dict)
     partial: dict[tuple[str, str], list[Expr]] = field(default_factory=dict)
     imports: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -189,6 +190,7 @@ class Resolver:
         self.aliases = frozenset(config.observe_aliases)
         self._lookups: dict[tuple[str, str, str], Value] = {}
         self._calls: dict[tuple[str, int], Value] = {}
+        self._callees: dict[tuple[str, int], Value] = {}
         self._module_attrs: dict[tuple[str, str], Value | None] = {}
         self._depth = 0
 
@@ -347,8 +349,13 @@ class Resolver:
         return calls[number] if 0 <= number < len(calls) else _NO_CALL
 
     def callee(self, path: str, number: int) -> Value:
-        call = self.call(path, number)
-        return self.value(call.func, path, call.scope)
+        """What a call calls (memoised: classification and decorators ask again)."""
+        key = (path, number)
+        found = self._callees.get(key)
+        if found is None:
+            call = self.call(path, number)
+            found = self._callees[key] = self.value(call.func, path, call.scope)
+        return found
 
     def call_value(self, path: str, number: int) -> Value:
         """What the call returns."""
@@ -477,9 +484,8 @@ class _Observed:
     """A function that runs inside an observation, and how it got there."""
 
     decos: list[Deco] = field(default_factory=list)
-    wrappers: list[FuncKey] = field(
-        default_factory=list
-    )  # stacked project decorators and their inner functions
+    # stacked project decorators and their inner functions
+    wrappers: list[FuncKey] = field(default_factory=list)
     applied_at: CallKey | None = None  # `observe(...)(fn)` call, when not applied with `@`
 
 
@@ -491,15 +497,17 @@ class _Model:
         self.config = config
         self.creations: dict[CallKey, tuple[str, str]] = {}  # -> (kind, method name)
         self.current_meta: dict[CallKey, Expr | None] = {}
-        self.object_meta: dict[
-            CallKey, list[tuple[Expr, str, str]]
-        ] = {}  # obs -> (metadata, path, scope)
+        # observation -> the (metadata, path, scope) of each `.update(...)` / `.end(...)` on it
+        self.object_meta: dict[CallKey, list[tuple[Expr, str, str]]] = {}
         self.object_session: set[CallKey] = set()
         self.session_calls: set[CallKey] = set()
         self.propagate_session_withs: set[CallKey] = set()
         self.edges: dict[CallKey, FuncKey] = {}
         self.observed: dict[FuncKey, _Observed] = {}
         self._meta_memo: dict[FuncKey, tuple[frozenset[str], bool]] = {}
+        # calls resolved by name: (path, scope) -> [(method name, enclosing with indices)]
+        self.name_calls: dict[FuncKey, list[tuple[str, tuple[int, ...]]]] = {}
+        self.methods_by_name: dict[str, list[FuncKey]] = {}
         self.classify()
         self.find_observed()
         self.sessions = self.session_reaching()
@@ -511,6 +519,11 @@ class _Model:
     def classify(self) -> None:
         r = self.r
         for path, index in r.files.items():
+            for fn in index.facts.functions:
+                if fn.cls and not fn.name.startswith("__"):
+                    self.methods_by_name.setdefault(fn.name, []).append((path, fn.qualname))
+            for scope, name, withs in index.facts.method_calls:
+                self.name_calls.setdefault((path, scope), []).append((name, withs))
             for number, call in enumerate(index.facts.calls):
                 key = (path, number)
                 func = r.callee(path, number)
@@ -524,6 +537,10 @@ class _Model:
                             self.propagate_session_withs.add(key)
                 elif isinstance(func, Func):
                     self.edges[key] = (func.path, func.qualname)
+                elif isinstance(func, Unknown) and isinstance(call.func, Attr):
+                    self.name_calls.setdefault((path, call.scope), []).append(
+                        (call.func.attr, call.withs)
+                    )
                 elif (isinstance(func, Deco) or r.is_observe(func)) and call.args:
                     target = r.value(call.args[0], path, call.scope)
                     if isinstance(target, Func):
@@ -558,10 +575,9 @@ class _Model:
                 self.session_calls.add(key)
         elif isinstance(receiver, Obs):
             target = (receiver.path, receiver.call)
-            if name in ("update", "end") and call.kwarg("metadata") is not None:
-                self.object_meta.setdefault(target, []).append(
-                    (call.kwarg("metadata"), key[0], call.scope)
-                )  # type: ignore[arg-type]
+            metadata = call.kwarg("metadata")
+            if name in ("update", "end") and metadata is not None:
+                self.object_meta.setdefault(target, []).append((metadata, key[0], call.scope))
             if name == "update_trace" and has_session:
                 self.session_calls.add(key)
             if name == "update" and has_session and receiver.kind == "trace":
@@ -705,52 +721,73 @@ class _Model:
             if number in self.r.call(path, n).withs
         ]
 
+    def by_name(self, scope: FuncKey, block: int | None = None) -> list[FuncKey]:
+        """Methods called by name (`agent.run()` on an object resolution cannot follow) in a scope,
+        or only inside one of its `with` blocks."""
+        targets: list[FuncKey] = []
+        for name, withs in self.name_calls.get(scope, ()):
+            if block is None or block in withs:
+                targets.extend(self.methods_by_name.get(name, ()))
+        return targets
+
     def reach(self) -> tuple[set[FuncKey], set[CallKey]]:
         """Observed functions and `with` blocks that another observation reaches."""
         reached_funcs: set[FuncKey] = set()
         reached_blocks: set[CallKey] = set()
 
-        def walk(path: str, numbers: Iterable[int], visited: set[FuncKey]) -> None:
-            pending = [(path, list(numbers))]
+        def walk(
+            path: str, numbers: Iterable[int], named: list[FuncKey], visited: set[FuncKey]
+        ) -> None:
+            pending = [(path, list(numbers), named)]
             while pending:
-                path, calls = pending.pop()
+                path, calls, targets = pending.pop()
+                targets = list(targets)
                 for number in calls:
                     key = (path, number)
                     if key in self.creations and self.r.call(path, number).is_with_item:
                         reached_blocks.add(key)
                     target = self.edges.get(key)
-                    if target is None or target in visited:
+                    if target is not None:
+                        targets.append(target)
+                for target in targets:
+                    if target in visited:
                         continue
                     if self.is_observed(target):
                         reached_funcs.add(target)
                         continue
                     visited.add(target)
-                    pending.append((target[0], self.calls_of(target)))
+                    pending.append((target[0], self.calls_of(target), self.by_name(target)))
 
         for func in list(self.observed):
             if self.is_observed(func):
-                walk(func[0], self.calls_of(func), {func})
+                walk(func[0], self.calls_of(func), self.by_name(func), {func})
         for block in self.current_blocks():
-            walk(block[0], self.block_calls(block), set())
+            scope = (block[0], self.r.call(*block).scope)
+            walk(block[0], self.block_calls(block), self.by_name(scope, block[1]), set())
         return reached_funcs, reached_blocks
 
     def covered(self) -> tuple[set[FuncKey], set[CallKey]]:
         """Functions and blocks that run inside `with propagate_attributes(session_id=...)`."""
         funcs: set[FuncKey] = set()
         blocks: set[CallKey] = set()
-        pending: list[tuple[str, list[int]]] = [
-            (w[0], self.block_calls(w)) for w in self.propagate_session_withs
-        ]
+        pending: list[tuple[str, list[int], list[FuncKey]]] = []
+        for path, number in self.propagate_session_withs:
+            scope = (path, self.r.call(path, number).scope)
+            pending.append((path, self.block_calls((path, number)), self.by_name(scope, number)))
         while pending:
-            path, numbers = pending.pop()
+            path, numbers, named = pending.pop()
+            targets = list(named)
             for number in numbers:
                 key = (path, number)
                 if key in self.creations:
                     blocks.add(key)
                 target = self.edges.get(key)
-                if target is not None and target not in funcs:
+                if target is not None:
+                    targets.append(target)
+            for target in targets:
+                if target not in funcs:
                     funcs.add(target)
-                    pending.append((target[0], self.calls_of(target)))
+                    pending.append((target[0], self.calls_of(target), self.by_name(target)))
         return funcs, blocks
 
     def current_blocks(self) -> list[CallKey]:

@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from v2_helpers import needs_usage_details
 from v2_workflows import SEED_AGENTS, Agent, AnalysisWorkflow, run_seed_workflow
 
 from pytest_agentcost.capture.model import AgentCost, Capture, Observation, Trace
@@ -94,6 +95,7 @@ def test_observation_fields_describe_the_generation(agentcost_capture: Capture) 
     assert generation.children == ()
 
 
+@needs_usage_details
 def test_usage_follows_langfuse_keys_and_sums_per_trace(agentcost_capture: Capture) -> None:
     run_seed_workflow()
     security = SEED_AGENTS[0]
@@ -129,6 +131,7 @@ def test_spans_carry_no_cost_but_roll_up_their_children(agentcost_capture: Captu
     assert agentcost_capture.total_cost == expected
 
 
+@needs_usage_details
 def test_costs_by_agent_rolls_up_like_the_seed_query(agentcost_capture: Capture) -> None:
     run_seed_workflow()
     run_seed_workflow(agents=(Agent("security", cost="0.001"),))

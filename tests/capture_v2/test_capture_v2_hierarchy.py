@@ -7,6 +7,7 @@ import asyncio
 from decimal import Decimal
 
 import pytest
+from v2_helpers import needs_usage_details
 from v2_workflows import (
     Agent,
     AgentFailed,
@@ -104,6 +105,7 @@ def test_an_exception_marks_the_observation_and_its_ancestors_error_and_cost_sti
     assert "ERROR" in trace.tree()
 
 
+@needs_usage_details
 def test_a_read_inside_an_open_observation_returns_what_v2_has_sent_so_far(
     agentcost_capture: Capture,
 ) -> None:

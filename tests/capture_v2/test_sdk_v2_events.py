@@ -9,12 +9,12 @@ legacy usage) is pinned to the record it produces. The fixture-level behaviour i
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from v2_helpers import needs_usage_details
 
 from pytest_agentcost.capture.records import ObservationRecord
 from pytest_agentcost.capture.sdk import Recorder, install_recorder
@@ -45,20 +45,6 @@ def client() -> Any:
 
 def by_name(records: list[ObservationRecord]) -> dict[str, ObservationRecord]:
     return {record.name: record for record in records}
-
-
-def _decorator_takes_usage_details() -> bool:
-    from langfuse.decorators import langfuse_context
-
-    return (
-        "usage_details" in inspect.signature(langfuse_context.update_current_observation).parameters
-    )
-
-
-needs_usage_details = pytest.mark.skipif(
-    not _decorator_takes_usage_details(),
-    reason="this Langfuse 2.x release has no usage_details / cost_details (added in 2.57)",
-)
 
 
 def test_the_recorder_is_the_v2_adapter_for_the_installed_sdk(recorder: Recorder) -> None:

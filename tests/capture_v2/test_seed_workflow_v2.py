@@ -18,8 +18,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from v2_helpers import needs_usage_details
 
 from pytest_agentcost.capture.model import Capture
+
+pytestmark = needs_usage_details  # the example reports usage_details (Langfuse 2.57+)
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 PROVIDERS = {"gpt-4o": "openai", "claude-sonnet-4-5": "anthropic"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,17 +43,28 @@ SEED_AGENTS = (
 )
 
 
+#: `usage_details` / `cost_details` arrived in 2.57; older 2.x releases only have the legacy `usage`.
+HAS_USAGE_DETAILS = (
+    "usage_details" in inspect.signature(langfuse_context.update_current_observation).parameters
+)
+
+
 def record_generation(agent: Agent, *, with_agent_type: bool = True) -> None:
     """What each agent call reports to Langfuse from inside its generation (one metadata dict)."""
     metadata: dict[str, Any] = {"cache_hit": agent.cache_hit, **agent.extra_metadata}
     if with_agent_type:
         metadata["agent_type"] = agent.name
+    cost = float(agent.cost) if agent.cost is not None else None
+    if HAS_USAGE_DETAILS:
+        usage: dict[str, Any] = {
+            "usage_details": agent.usage_details(),
+            "cost_details": {"total": cost} if cost is not None else None,
+        }
+    else:  # the legacy usage object has no cache keys: cache reads are not reported
+        legacy = {"input": agent.input_tokens, "output": agent.output_tokens, "totalCost": cost}
+        usage = {"usage": {key: value for key, value in legacy.items() if value is not None}}
     langfuse_context.update_current_observation(
-        name=f"{agent.name}_generation",
-        model=agent.model,
-        usage_details=agent.usage_details(),
-        cost_details={"total": float(agent.cost)} if agent.cost is not None else None,
-        metadata=metadata,
+        name=f"{agent.name}_generation", model=agent.model, metadata=metadata, **usage
     )
 
 

@@ -189,6 +189,67 @@ def handle():
         [],
     ),
     (
+        "method called by name on a loop variable is reached",
+        {
+            "app/__init__.py": "",
+            "app/agents.py": V3
+            + """
+class Planner:
+    @observe(as_type="generation")
+    def act(self, task):
+        get_client().update_current_generation(metadata={"agent_type": "planner"})
+""",
+            "app/workflow.py": V3
+            + """
+from app.agents import Planner
+@observe()
+def run(task, sid):
+    with propagate_attributes(session_id=sid):
+        for agent in [Planner()]:
+            agent.act(task)
+""",
+        },
+        {},
+        [],
+    ),
+    (
+        "method called by name inside a propagate block is covered",
+        {
+            "app.py": V3
+            + """
+class Worker:
+    @observe()
+    def work(self):
+        pass
+
+def main(workers, sid):
+    with propagate_attributes(session_id=sid):
+        for worker in workers:
+            worker.work()
+"""
+        },
+        {},
+        [],
+    ),
+    (
+        "method called by name outside any observation stays a root",
+        {
+            "app.py": V3
+            + """
+class Worker:
+    @observe()
+    def work(self):
+        pass
+
+def main(workers):
+    for worker in workers:
+        worker.work()
+"""
+        },
+        {},
+        [("app.py", 3, "AC002")],
+    ),
+    (
         "wrapped function called from an observed function is reached",
         {
             "app.py": V3
