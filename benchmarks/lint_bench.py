@@ -253,7 +253,7 @@ def time_parse_only(files: list[Path]) -> Timing:
     return Timing(time.perf_counter() - wall, _cpu() - cpu)
 
 
-def time_run(tree: Path, cache_dir: Path | None, jobs: int | None) -> tuple[Timing, LintResult]:
+def time_run(tree: Path, cache_dir: Path | None, jobs: int) -> tuple[Timing, LintResult]:
     config = Config()
     cache = ExtractionCache(cache_dir, config) if cache_dir is not None else None
     wall, cpu = time.perf_counter(), _cpu()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+
 GENERATION_WITHOUT_AGENT_TYPE = """\
 from langfuse import observe, propagate_attributes
 

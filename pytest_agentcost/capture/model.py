@@ -184,7 +184,7 @@ class Capture:
     def __init__(self, recorder: Recorder, pricer: Pricer) -> None:
         self._recorder = recorder
         self._pricer = pricer
-        self._cache_key: tuple[int, int, int] | None = None
+        self._cache_key: _CacheKey | None = None
         self._cache: list[Trace] = []
 
     # -- reading -------------------------------------------------------------------------------
@@ -295,12 +295,21 @@ class Capture:
             raise TracingDisabledError(problems)
         records = self._recorder.records()
         all_finished = all(r.end_time is not None for r in records)
-        key = (len(records), id(records[0]) if records else 0, id(records[-1]) if records else 0)
-        if all_finished and key == self._cache_key:
+        # The key holds the first and last record themselves (not their ids, which can be reused).
+        key = (len(records), records[0] if records else None, records[-1] if records else None)
+        cached = self._cache_key
+        if all_finished and cached is not None and _same_key(key, cached):
             return self._cache
         traces = build_traces(records, self._pricer)
         self._cache_key, self._cache = (key if all_finished else None), traces
         return traces
+
+
+_CacheKey = tuple[int, ObservationRecord | None, ObservationRecord | None]
+
+
+def _same_key(a: _CacheKey, b: _CacheKey) -> bool:
+    return a[0] == b[0] and a[1] is b[1] and a[2] is b[2]
 
 
 def build_traces(records: Iterable[ObservationRecord], pricer: Pricer) -> list[Trace]:

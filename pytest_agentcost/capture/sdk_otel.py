@@ -16,7 +16,8 @@ How the SDK is held offline (installed once per process by `install()`):
   `problems()` can name the setting responsible.
 - Resource managers that already existed when the recorder was installed are retrofitted.
 
-Spans are converted to `ObservationRecord`s at `span.end()`; open spans are snapshotted on read.
+At `span.end()` only the attributes the capture reads are kept (cheap); they are decoded into
+`ObservationRecord`s on the first read. Open spans are snapshotted on each read.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import threading
 import weakref
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from opentelemetry import trace as otel_trace
@@ -49,6 +50,15 @@ _OBS_META = "langfuse.observation.metadata"
 _TRACE_META = "langfuse.trace.metadata"
 _OBS_META_PREFIX = _OBS_META + "."
 _EMPTY: Mapping[str, Any] = {}
+# Attributes the capture never reads; they can be large (prompts, completions), so are not kept.
+_UNUSED = frozenset(
+    {
+        "langfuse.observation.input",
+        "langfuse.observation.output",
+        "langfuse.trace.input",
+        "langfuse.trace.output",
+    }
+)
 _TRACE_META_PREFIX = _TRACE_META + "."
 
 _TRACING_ENABLED_MESSAGE = (
@@ -64,7 +74,8 @@ class OtelRecorder:
         self.sdk_version = sdk_version
         self._json_metadata = _major(sdk_version) >= 5
         self._lock = threading.Lock()
-        self._records: list[ObservationRecord] = []  # finished, in end order
+        self._records: list[ObservationRecord | _Ended] = []  # finished, in end order
+        self._decoded = 0  # self._records[:self._decoded] are all ObservationRecords
         self._open: dict[int, Span] = {}
         self._cleared_at_ns = 0
         self._disabled: list[str] = []  # disabled clients created since the last clear()
@@ -78,20 +89,26 @@ class OtelRecorder:
                 self._open[span.context.span_id] = span
 
     def span_ended(self, span: ReadableSpan) -> None:
-        """Convert the finished span at once: a record is about half the memory of the span."""
+        """Keep what the record needs (cheap: decoding waits for the first read)."""
         if not _is_langfuse(span):
             return
-        record = span_to_record(span, json_metadata=self._json_metadata)
+        attributes = span.attributes or _EMPTY
+        ended = _Ended(span, {k: v for k, v in attributes.items() if k not in _UNUSED})
         with self._lock:
             self._open.pop(span.context.span_id, None)
             if (span.start_time or 0) >= self._cleared_at_ns:
-                self._records.append(record)
+                self._records.append(ended)
 
     # -- Recorder ------------------------------------------------------------------------------
     def records(self) -> list[ObservationRecord]:
         """Finished observations in end order, then open ones as they stand (`end_time` None)."""
         with self._lock:
-            finished = list(self._records)
+            for index in range(self._decoded, len(self._records)):
+                item = self._records[index]
+                if isinstance(item, _Ended):
+                    self._records[index] = span_to_record(item, json_metadata=self._json_metadata)
+            self._decoded = len(self._records)
+            finished = cast(list[ObservationRecord], list(self._records))
             still_open = list(self._open.values())
         snapshots = [_snapshot(span, json_metadata=self._json_metadata) for span in still_open]
         return finished + [record for record in snapshots if record is not None]
@@ -99,6 +116,7 @@ class OtelRecorder:
     def clear(self) -> None:
         with self._lock:
             self._records = []
+            self._decoded = 0
             self._open = {}
             self._disabled = []
             self._cleared_at_ns = _now_ns()
@@ -297,7 +315,7 @@ def _seal_http_clients(root: Any, recorder: OtelRecorder, depth: int = 4) -> Non
 # -- spans -> records --------------------------------------------------------------------------
 
 
-def span_to_record(span: ReadableSpan, *, json_metadata: bool) -> ObservationRecord:
+def span_to_record(span: ReadableSpan | _Ended, *, json_metadata: bool) -> ObservationRecord:
     """Decode one Langfuse span into an `ObservationRecord` (metadata decoded per SDK version)."""
     attributes = span.attributes or _EMPTY
     decode = _decode_v5 if json_metadata else _decode_v3
@@ -354,22 +372,36 @@ def _snapshot(span: Span, *, json_metadata: bool) -> ObservationRecord | None:
     """An open span as it stands now; attributes may be changing in another thread, so retry."""
     for _ in range(3):
         try:
-            frozen = _FrozenSpan(span, dict(span.attributes or _EMPTY))
-            return span_to_record(frozen, json_metadata=json_metadata)  # type: ignore[arg-type]
+            frozen = _Ended(span, dict(span.attributes or _EMPTY))
         except RuntimeError:  # "dictionary changed size during iteration"
             continue
+        return span_to_record(frozen, json_metadata=json_metadata)
     return None
 
 
-class _FrozenSpan:
-    """An open span with a copy of its attributes taken at one moment."""
+class _Ended:
+    """The parts of a span a record is decoded from (the span itself is about twice the size)."""
 
-    def __init__(self, span: Span, attributes: dict[str, Any]) -> None:
-        self._span = span
+    __slots__ = (
+        "attributes",
+        "context",
+        "end_time",
+        "instrumentation_scope",
+        "name",
+        "parent",
+        "start_time",
+        "status",
+    )
+
+    def __init__(self, span: ReadableSpan, attributes: Mapping[str, Any]) -> None:
         self.attributes = attributes
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._span, name)
+        self.context = span.context
+        self.end_time = span.end_time
+        self.instrumentation_scope = span.instrumentation_scope
+        self.name = span.name
+        self.parent = span.parent
+        self.start_time = span.start_time
+        self.status = span.status
 
 
 def _decode_v5(value: Any) -> Any:

@@ -131,31 +131,35 @@ def _deep_merge(old: Any, new: Any) -> Any:
     return new
 
 
-def _event_usage(body: Mapping[str, Any]) -> dict[str, int]:
-    """The usage one event provides: legacy `usage` as the server maps it, `usageDetails` on top."""
+def _event_usage_and_costs(body: Mapping[str, Any]) -> tuple[dict[str, int], dict[str, Decimal]]:
+    """The usage and costs one event provides, as the server reads them.
+
+    The legacy `usage` object first (mapped by `legacy_usage_to_details`), then `usageDetails`
+    and `costDetails` laid over it key by key.
+    """
+    from pytest_agentcost.capture.pricing import decimal_costs
     from pytest_agentcost.capture.usage import legacy_usage_to_details, normalise_usage
 
-    legacy = _field(body, "usage")
-    details = _field(body, "usageDetails")
-    details = details if isinstance(details, Mapping) else {}
-    provided: dict[str, int] = {}
-    if isinstance(legacy, Mapping):
-        provided, _ = legacy_usage_to_details(_camel_usage(legacy))
-        if details and legacy.get("total") is None and legacy.get("totalTokens") is None:
-            provided.pop(
-                "total", None
-            )  # the server derives total from input+output only without usageDetails
-    if details:
-        shaped = normalise_usage(details)
-        # `normalise_usage` also derives a missing `total`; the server does that only after merging
-        # with the legacy counts, so drop it here unless the OpenAI shape supplied it.
-        supplied_total = "total" in details or (
-            "total_tokens" in details and "total_tokens" not in shaped
-        )
-        if not supplied_total:
+    raw_usage = _field(body, "usage")
+    legacy = _camel_usage(raw_usage) if isinstance(raw_usage, Mapping) else {}
+    usage_details = _field(body, "usageDetails")
+    usage_details = usage_details if isinstance(usage_details, Mapping) else {}
+    cost_details = _field(body, "costDetails")
+    cost_details = cost_details if isinstance(cost_details, Mapping) else {}
+
+    usage, costs = legacy_usage_to_details(legacy) if legacy else ({}, {})
+    if usage_details:
+        # The server derives a legacy `total` (input + output) only when no usageDetails came
+        # with it, and derives the final `total` from all keys after merging: drop both here.
+        if "total" not in legacy and "totalTokens" not in legacy:
+            usage.pop("total", None)
+        shaped = normalise_usage(usage_details)
+        openai_total = "total_tokens" in usage_details and "total_tokens" not in shaped
+        if "total" not in usage_details and not openai_total:
             shaped.pop("total", None)
-        provided.update(shaped)
-    return provided
+        usage.update(shaped)
+    costs.update(decimal_costs({str(key): value for key, value in cost_details.items()}))
+    return usage, costs
 
 
 def _camel_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
@@ -168,23 +172,7 @@ def _camel_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
         "completion_tokens": "completionTokens",
         "total_tokens": "totalTokens",
     }
-    camel = {aliases.get(key, key): value for key, value in usage.items() if value is not None}
-    return camel
-
-
-def _event_costs(body: Mapping[str, Any]) -> dict[str, Decimal]:
-    """The costs one event provides: legacy `usage.*Cost`, then `costDetails` on top."""
-    from pytest_agentcost.capture.pricing import decimal_costs
-    from pytest_agentcost.capture.usage import legacy_usage_to_details
-
-    costs: dict[str, Decimal] = {}
-    legacy = _field(body, "usage")
-    if isinstance(legacy, Mapping):
-        _, costs = legacy_usage_to_details(_camel_usage(legacy))
-    details = _field(body, "costDetails")
-    if isinstance(details, Mapping):
-        costs.update(decimal_costs({str(key): value for key, value in details.items()}))
-    return costs
+    return {aliases.get(key, key): value for key, value in usage.items() if value is not None}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -249,10 +237,9 @@ class _Merged:
         if isinstance(parameters, Mapping) and parameters:
             self.model_parameters = dict(parameters)
         if self.kind != "trace":
-            usage = _event_usage(body)
+            usage, costs = _event_usage_and_costs(body)
             if usage:
                 self.usage = usage
-            costs = _event_costs(body)
             if costs:
                 self.costs = costs
 
@@ -313,24 +300,21 @@ class V2Recorder:
 
         The same record objects come back until another event arrives, so readers can cache.
         """
-        with self._lock:
+        with self._lock:  # built under the lock: another thread may be merging an event
             changes, built = self._built
-            if changes == self._changes:
-                return list(built)
-            changes = self._changes
-            traces = list(self._traces.values())
-            observations = list(self._observations.values())
-        known_traces = {trace.id for trace in traces}
-        ordered = [(trace.order, self._root_record(trace)) for trace in traces]
-        ordered += [
-            (item.order, self._observation_record(item, known_traces)) for item in observations
-        ]
-        ordered.sort(key=lambda pair: (pair[1].start_time, pair[0]))
-        records = [record for _, record in ordered]
-        with self._lock:
-            if changes == self._changes:
-                self._built = (changes, records)
-        return list(records)
+            if changes != self._changes:
+                known_traces = set(self._traces)
+                ordered = [
+                    (trace.order, self._root_record(trace)) for trace in self._traces.values()
+                ]
+                ordered += [
+                    (item.order, self._observation_record(item, known_traces))
+                    for item in self._observations.values()
+                ]
+                ordered.sort(key=lambda pair: (pair[1].start_time, pair[0]))
+                built = [record for _, record in ordered]
+                self._built = (self._changes, built)
+            return list(built)
 
     def clear(self) -> None:
         with self._lock:

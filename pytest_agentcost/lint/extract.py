@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -100,6 +101,7 @@ _SKIPPED_FIELDS = frozenset(
     }
 )
 _FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
+_WALK_RECURSION_LIMIT = 20_000
 # nodes whose dataclass field order is not their source order (the scan pairs calls in order)
 _FIELD_ORDER = {
     "ExceptHandler": ("type", "name", "body"),
@@ -259,9 +261,28 @@ class _Extractor:
     # -- driver -------------------------------------------------------------------------------
 
     def run(self, tree: cst.Module, source: bytes) -> FileFacts:
+        """Walk the module and assemble its facts (with a recursion limit that fits deep code)."""
+        limit = sys.getrecursionlimit()
+        # The walk recurses once per nesting level (a long `a + b + ...` chain is deep). On 3.11+
+        # pure-Python calls do not grow the C stack, so a higher limit is safe here; libcst's own
+        # code generation (the fallback below) runs under the normal limit.
+        sys.setrecursionlimit(max(limit, _WALK_RECURSION_LIMIT))
+        try:
+            return self.assemble(tree, source, limit)
+        finally:
+            sys.setrecursionlimit(limit)
+
+    def assemble(self, tree: cst.Module, source: bytes, normal_limit: int) -> FileFacts:
         for statement in tree.body:
             self.walk(statement)
-        positions = self.fast_positions(tree, source) or self.codegen_positions(tree)
+        positions = self.fast_positions(tree, source)
+        if positions is None:
+            raised = sys.getrecursionlimit()
+            sys.setrecursionlimit(normal_limit)
+            try:
+                positions = self.codegen_positions(tree)
+            finally:
+                sys.setrecursionlimit(raised)
         found = positions.found
         kept = self.kept_calls()
         remap = _Remap({old: new for new, old in enumerate(kept)})

@@ -136,3 +136,27 @@ def test_a_client_built_before_pytest_starts_is_retrofitted(
 
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(["*2 passed*", "ATTEMPTS []"])
+
+
+def test_the_guard_waits_for_langfuse_to_be_imported_and_then_patches_it() -> None:
+    import subprocess
+
+    probe = """
+import sys
+from pytest_agentcost.capture import sdk
+sdk.install_guard()
+print("imported before:", "langfuse" in sys.modules)
+import langfuse
+from langfuse._client.span_processor import LangfuseSpanProcessor
+print("patched:", LangfuseSpanProcessor.on_end.__name__)
+print("hook left:", any(type(f).__name__ == "_LangfuseImportHook" for f in sys.meta_path))
+"""
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+
+    assert completed.stdout.splitlines() == [
+        "imported before: False",
+        "patched: _drop_instead_of_export",
+        "hook left: False",
+    ]

@@ -121,3 +121,16 @@ def test_randomly_shuffled_facts_of_the_example_never_crash_the_analysis() -> No
             )
         assert isinstance(analyze(mutated, Config()), list)
     assert lint_tree(EXAMPLE)[0]  # and the real thing still reports
+
+
+def test_a_very_long_expression_is_still_checked(tmp_path: Path) -> None:
+    from lint_helpers import summary, write_tree
+
+    chain = " + ".join(['"a"'] * 1200)
+    write_tree(
+        tmp_path,
+        {"app.py": f"x = {chain}\nfrom langfuse import observe\n@observe()\ndef f(): pass\n"},
+    )
+    findings, errors = lint_tree(tmp_path)
+    assert errors == []
+    assert summary(findings) == [("app.py", 3, "AC002")]
