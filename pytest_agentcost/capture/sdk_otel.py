@@ -49,6 +49,7 @@ SCOPE_NAME = "langfuse-sdk"
 _OBS_META = "langfuse.observation.metadata"
 _TRACE_META = "langfuse.trace.metadata"
 _OBS_META_PREFIX = _OBS_META + "."
+_TRACE_META_PREFIX = _TRACE_META + "."
 _EMPTY: Mapping[str, Any] = {}
 # Attributes the capture never reads; they can be large (prompts, completions), so are not kept.
 _UNUSED = frozenset(
@@ -59,7 +60,6 @@ _UNUSED = frozenset(
         "langfuse.trace.output",
     }
 )
-_TRACE_META_PREFIX = _TRACE_META + "."
 
 _TRACING_ENABLED_MESSAGE = (
     "LANGFUSE_TRACING_ENABLED=false disables Langfuse tracing, so agentcost_capture would see "
