@@ -14,7 +14,8 @@ from lint_helpers import lint_files
 from pytest_agentcost.lint.rules import RULES, rule_table
 from pytest_agentcost.lint.rules.base import Invalid, Valid
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = [ROOT / "README.md", ROOT / "docs" / "rules.md"]
 START, END = "<!-- rules:start -->", "<!-- rules:end -->"
 
 EXAMPLES = [
@@ -53,11 +54,12 @@ def test_rules_module_prints_the_markdown_rule_table() -> None:
     assert all(f"| {rule.CODE} |" in out for rule in RULES)
 
 
-def test_rules_document_embeds_the_generated_rule_table() -> None:
-    text = DOC.read_text(encoding="utf-8")
-    assert START in text and END in text, f"{DOC} needs the {START} / {END} markers"
+@pytest.mark.parametrize("doc", DOCS, ids=lambda path: path.name)
+def test_the_readme_and_rules_document_embed_the_generated_rule_table(doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    assert START in text and END in text, f"{doc} needs the {START} / {END} markers"
     embedded = text.split(START, 1)[1].split(END, 1)[0]
     assert embedded.strip() == rule_table().strip(), (
-        f"{DOC} is out of date: paste the output of `python -m pytest_agentcost.lint.rules` "
+        f"{doc} is out of date: paste the output of `python -m pytest_agentcost.lint.rules` "
         f"between the markers"
     )
