@@ -19,7 +19,8 @@ processes); on a busy machine the CPU figures are the steadier ones. For referen
 times the parse of every file run_lint actually parses (the token test plus the import closure)
 and an uncached run.
 
-Targets (issue 2): (b) <= 1.3 x (a), and (c) <= 10% of (b).
+Targets (issue 2): (b) <= 1.3 x (a), and (c) <= 10% of (b). The verdicts use the CPU medians; the
+minima are printed too, since on a loaded machine other processes only ever add time.
 """
 
 from __future__ import annotations
@@ -327,17 +328,23 @@ def main() -> int:
         print(f"(b) cold run_lint (empty cache)     {b.wall:7.3f}  {b.cpu:7.3f}")
         print(f"(c) warm run_lint (nothing changed) {c.wall:7.3f}  {c.cpu:7.3f}")
         print(f"    run_lint, no cache, jobs=1      {serial.wall:7.3f}  {serial.cpu:7.3f}")
+        lo_a, lo_b, lo_c = (_minimum(figures[k]) for k in ("a", "b", "c"))
         print(
-            f"cold / parse-alone: {b.wall / a.wall:.2f} x wall, {b.cpu / a.cpu:.2f} x CPU  "
-            f"(target <= 1.30 x: {'OK' if b.wall <= 1.3 * a.wall else 'MISSED'})"
+            f"cold / parse-alone: {b.cpu / a.cpu:.2f} x CPU, {b.wall / a.wall:.2f} x wall "
+            f"(minima: {lo_b.cpu / lo_a.cpu:.2f} x CPU)  "
+            f"(target <= 1.30 x CPU: {'OK' if b.cpu <= 1.3 * a.cpu else 'MISSED'})"
         )
         print(
-            f"warm / cold:        {100 * c.wall / b.wall:.1f}% wall, {100 * c.cpu / b.cpu:.1f}% CPU  "
-            f"(target <= 10%: {'OK' if c.wall <= 0.1 * b.wall else 'MISSED'})"
+            f"warm / cold:        {100 * c.cpu / b.cpu:.1f}% CPU, {100 * c.wall / b.wall:.1f}% wall "
+            f"(minima: {100 * lo_c.cpu / lo_b.cpu:.1f}% CPU)  "
+            f"(target <= 10% CPU: {'OK' if c.cpu <= 0.1 * b.cpu else 'MISSED'})"
         )
-        print(
-            f"all runs (wall): a={_fmt(figures['a'])} b={_fmt(figures['b'])} c={_fmt(figures['c'])}"
-        )
+        for key, label in (("a", "a"), ("b", "b"), ("c", "c")):
+            print(
+                f"all runs {label}: wall {_fmt(figures[key])}  "
+                f"CPU {'/'.join(f'{t.cpu:.2f}' for t in figures[key])}"
+            )
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
         if args.profile:
             cache_dir = workdir / "profile-cache"
@@ -371,6 +378,10 @@ def _median(timings: list[Timing]) -> Timing:
     return Timing(
         statistics.median(t.wall for t in timings), statistics.median(t.cpu for t in timings)
     )
+
+
+def _minimum(timings: list[Timing]) -> Timing:
+    return Timing(min(t.wall for t in timings), min(t.cpu for t in timings))
 
 
 def _fmt(timings: list[Timing]) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import hashlib
 import json
 import re
@@ -121,6 +120,8 @@ def parse_config(table: Mapping[str, Any], *, source: Path | None = None) -> Con
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in _FIELDS:
+            import difflib  # only for the error message
+
             hint = difflib.get_close_matches(key, sorted(_FIELDS), n=1)
             suggestion = f" Did you mean '{hint[0]}'?" if hint else ""
             raise ConfigError(

@@ -59,23 +59,11 @@ class LintSettings:
     excluded: ExcludeMatcher  # `exclude`, compiled once
 
 
-@dataclass(frozen=True)
-class LintFiles:
-    """The files of this run's lint items, recorded before `-m`/`-k` deselection."""
-
-    paths: tuple[Path, ...]
-
-
-@dataclass(frozen=True)
-class LintOutcome:
-    """The one analysis of the run."""
-
-    result: LintResult
-
-
 SETTINGS_KEY = pytest.StashKey[LintSettings]()
-FILES_KEY = pytest.StashKey[LintFiles]()
-OUTCOME_KEY = pytest.StashKey[LintOutcome]()
+#: The files of this run's lint items, recorded before `-m`/`-k` deselection.
+FILES_KEY = pytest.StashKey[tuple[Path, ...]]()
+#: The one analysis of the run.
+OUTCOME_KEY = pytest.StashKey["LintResult"]()
 
 
 def addoption(group: pytest.OptionGroup) -> None:
@@ -229,7 +217,7 @@ class LintCollectionPlugin:
         )
         others = [item for item in items if not isinstance(item, LintItem)]
         items[:] = lint_items + others
-        config.stash[FILES_KEY] = LintFiles(tuple(sorted({item.path for item in lint_items})))
+        config.stash[FILES_KEY] = tuple(sorted({item.path for item in lint_items}))
 
 
 def _node_id(item: pytest.Item) -> str:
@@ -268,11 +256,11 @@ class LintXdistControllerPlugin:
 
 def lint_result(config: pytest.Config) -> LintResult:
     """The run's analysis: computed on first use, then shared (by JSON file across xdist workers)."""
-    outcome = config.stash.get(OUTCOME_KEY, None)
-    if outcome is not None:
-        return outcome.result
+    known = config.stash.get(OUTCOME_KEY, None)
+    if known is not None:
+        return known
     settings = config.stash[SETTINGS_KEY]
-    files = config.stash[FILES_KEY].paths
+    files = config.stash[FILES_KEY]
     if settings.results_path is None:
         result = _analyse(config, files)
     else:
@@ -284,15 +272,15 @@ def lint_result(config: pytest.Config) -> LintResult:
                 shared = _analyse(config, files)
                 _dump(shared, settings.results_path)
         result = shared
-    config.stash[OUTCOME_KEY] = LintOutcome(result)
+    config.stash[OUTCOME_KEY] = result
     return result
 
 
 def _known_result(config: pytest.Config) -> LintResult | None:
     """The analysis if this process or an xdist worker computed it, else None."""
-    outcome = config.stash.get(OUTCOME_KEY, None)
-    if outcome is not None:
-        return outcome.result
+    known = config.stash.get(OUTCOME_KEY, None)
+    if known is not None:
+        return known
     settings = config.stash.get(SETTINGS_KEY, None)
     if settings is None or settings.results_path is None:
         return None

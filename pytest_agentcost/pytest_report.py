@@ -19,23 +19,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import pytest
 
 from pytest_agentcost.pytest_config import agentcost_config
-from pytest_agentcost.report.baseline import Baseline, BaselineError, Comparison, compare
-from pytest_agentcost.report.data import (
-    Environment,
-    ReportDataError,
-    RunCost,
-    TestCost,
-    TraceLike,
-    summarise_test,
-)
-from pytest_agentcost.report.html import write_html_report
-from pytest_agentcost.report.json_report import write_json_report
-from pytest_agentcost.report.terminal import SummaryMode, comparison_lines, summary_lines
+
+if TYPE_CHECKING:
+    from pytest_agentcost.report.baseline import Baseline, Comparison
+    from pytest_agentcost.report.data import RunCost, TestCost, TraceLike
+    from pytest_agentcost.report.terminal import SummaryMode
+
+# The report modules are imported inside the functions that need them, so that a run that
+# captures nothing and asks for no report pays nothing for them at start-up.
 
 __all__ = ["CostCollector", "addoption", "configure", "record_test_cost"]
 
@@ -146,7 +142,7 @@ def _tolerance(config: pytest.Config) -> Decimal:
 
 def _options(config: pytest.Config) -> ReportOptions:
     return ReportOptions(
-        summary=cast(SummaryMode, config.getoption("agentcost_summary")),
+        summary=cast("SummaryMode", config.getoption("agentcost_summary")),
         json_path=_path(config, "agentcost_report"),
         html_path=_path(config, "agentcost_html"),
         save_baseline=_path(config, "agentcost_save_baseline"),
@@ -170,6 +166,8 @@ def configure(config: pytest.Config) -> None:
         return
     baseline = None
     if options.baseline is not None:
+        from pytest_agentcost.report.baseline import Baseline, BaselineError
+
         try:
             baseline = Baseline.load(options.baseline)
         except BaselineError as exc:
@@ -185,6 +183,8 @@ def record_test_cost(item: pytest.Item, capture: CaptureLike) -> None:
     """Add the test's captured costs to the run report (the capture fixture calls this at teardown)."""
     collector = item.config.stash.get(COLLECTOR_KEY, None)
     if collector is not None:
+        from pytest_agentcost.report.data import summarise_test
+
         collector.add(summarise_test(item.nodeid, capture.traces))
 
 
@@ -210,6 +210,8 @@ class _XdistControllerHooks:
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object | None) -> None:
         """Merge a finished worker's test summaries."""
+        from pytest_agentcost.report.data import ReportDataError, TestCost
+
         output = getattr(node, "workeroutput", None) or {}
         payload = output.get(WORKEROUTPUT_KEY)
         worker = getattr(getattr(node, "gateway", None), "id", "a worker")
@@ -247,9 +249,28 @@ class _ControllerHooks:
         self.baseline = baseline
         self.outcome: _Outcome | None = None
 
+    def _has_work(self) -> bool:
+        """Whether the session end has anything to compute, write or report."""
+        options = self.options
+        return bool(
+            self.collector.tests()
+            or self.collector.problems
+            or self.baseline is not None
+            or options.json_path
+            or options.html_path
+            or options.save_baseline
+        )
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Compare with the baseline, write the reports, and fail the run on a regression."""
+        if not self._has_work():
+            return  # nothing captured, no report or baseline asked for: nothing to show
+        from pytest_agentcost.report.baseline import Baseline, compare
+        from pytest_agentcost.report.data import Environment, RunCost
+        from pytest_agentcost.report.html import write_html_report
+        from pytest_agentcost.report.json_report import write_json_report
+
         price_date = agentcost_config(session.config).price_date
         run = RunCost.build(
             self.collector.tests(),
@@ -288,6 +309,8 @@ class _ControllerHooks:
         outcome = self.outcome
         if outcome is None:
             return
+        from pytest_agentcost.report.terminal import comparison_lines, summary_lines
+
         quiet = terminalreporter.config.getoption("verbose") < 0
         lines = (
             summary_lines(outcome.run, self.options.summary, quiet=quiet)

@@ -29,19 +29,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--hide-scrollbars",
-)
+# The report's browser test and these screenshots start headless Chromium the same way.
+sys.path.insert(0, str(REPO / "tests" / "report"))
+from browser_probe import CHROMEDRIVER, CHROMIUM, start_chromium
 
 PYPROJECT = """\
 [tool.agentcost]
@@ -136,16 +126,8 @@ def terminal_excerpt(output: str) -> str:
 
 def browser(width: int, height: int) -> Any:
     """A headless Chromium driven by Selenium, with a fresh profile."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--window-size={width},{height}")
-    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='agentcost-shots-')}")
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    profile = tempfile.mkdtemp(prefix="agentcost-shots-")
+    return start_chromium(profile, "--hide-scrollbars", f"--window-size={width},{height}")
 
 
 def screenshot(page: Path, out: Path, *, width: int, expand_first_test: bool = False) -> None:

@@ -9,49 +9,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from lint_projects import CLEAN, GENERATION_WITHOUT_AGENT_TYPE, write_files
 
 from pytest_agentcost.cli import main
-
-GENERATION_WITHOUT_AGENT_TYPE = """\
-from langfuse import get_client, observe, propagate_attributes
-
-
-@observe(as_type="generation")
-def call_model(prompt):
-    return prompt
-
-
-@observe()
-def run(prompt):
-    with propagate_attributes(session_id="session-1"):
-        return call_model(prompt)
-"""
-
-CLEAN = """\
-from langfuse import get_client, observe, propagate_attributes
-
-
-@observe(as_type="generation")
-def call_model(prompt):
-    get_client().update_current_generation(metadata={"agent_type": "planner"})
-    return prompt
-
-
-@observe()
-def run(prompt):
-    with propagate_attributes(session_id="session-1"):
-        return call_model(prompt)
-"""
 
 
 def make_project(root: Path, files: dict[str, str], agentcost: str = "") -> Path:
     (root / "pyproject.toml").write_text(
         f"[project]\nname = 'demo'\n\n[tool.agentcost]\n{agentcost}\n"
     )
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    write_files(root, {name: textwrap.dedent(text) for name, text in files.items()})
     return root
 
 
@@ -248,7 +215,7 @@ def test_the_cache_lives_next_to_the_pyproject_and_no_cache_writes_nothing(
     assert not (project / ".agentcost_cache").exists()
     cold = run(capsys, "lint", ".")
     warm = run(capsys, "lint", ".")
-    assert list((project / ".agentcost_cache").rglob("*.json"))
+    assert list((project / ".agentcost_cache").glob("lint-*.pack"))
     assert not (project / "app" / ".agentcost_cache").exists()
     assert uncached == cold == warm
     assert uncached[0] == 1

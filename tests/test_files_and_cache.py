@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-import json
+import gc
+import os
+import pickle
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pytest_agentcost import __version__
 from pytest_agentcost.config import Config
+from pytest_agentcost.lint import cache as cache_module
 from pytest_agentcost.lint.cache import ExtractionCache
 from pytest_agentcost.lint.engine import import_words, run_lint, select_relevant
-from pytest_agentcost.lint.facts import FileFacts
+from pytest_agentcost.lint.facts import FACTS_VERSION, FileFacts
 from pytest_agentcost.lint.files import ExcludeMatcher, discover, relative_path
-from pytest_agentcost.lint.model import FileError
+from pytest_agentcost.lint.model import FileError, LintResult
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -120,16 +124,18 @@ def facts(path: str = "app/agent.py") -> FileFacts:
     )
 
 
-def test_the_cache_returns_what_was_stored(tmp_path: Path) -> None:
+def test_the_cache_returns_what_was_stored_after_it_is_saved(tmp_path: Path) -> None:
     cache = ExtractionCache(tmp_path / "c", Config())
     key = cache.key(b"source", path="app/agent.py", module="app.agent", is_package=False)
     error = FileError("app/bad.py", 2, 5, "parser error")
     error_key = cache.key(b"bad(", path="app/bad.py", module="app.bad", is_package=False)
     cache.store(key, facts())
     cache.store(error_key, error)
-    assert cache.load(key) == facts()
-    assert cache.load(error_key) == error
-    assert (cache.hits, cache.misses) == (2, 0)
+    cache.save()
+    reopened = ExtractionCache(tmp_path / "c", Config())
+    assert reopened.load(key) == facts()
+    assert reopened.load(error_key) == error
+    assert (reopened.hits, reopened.misses) == (2, 0)
 
 
 @pytest.mark.parametrize(
@@ -159,6 +165,7 @@ def test_a_lint_config_change_misses_and_an_unrelated_config_change_hits(tmp_pat
     original = ExtractionCache(tmp_path, Config())
     key = original.key(b"source", path="a.py", module="a", is_package=False)
     original.store(key, facts("a.py"))
+    original.save()
     relevant = ExtractionCache(tmp_path, Config(required_metadata=("agent_type", "team")))
     unrelated = ExtractionCache(tmp_path, Config(select=("AC001",)))
     assert relevant.load(relevant.key(b"source", path="a.py", module="a", is_package=False)) is None
@@ -167,36 +174,66 @@ def test_a_lint_config_change_misses_and_an_unrelated_config_change_hits(tmp_pat
     ) == facts("a.py")
 
 
-def test_the_plugin_version_is_part_of_the_cache_key(
+def test_the_plugin_version_and_facts_version_are_part_of_the_cache_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = ExtractionCache(tmp_path, Config())
-    before = cache.key(b"source", path="a.py", module="a", is_package=False)
+    before = ExtractionCache(tmp_path, Config()).key(
+        b"s", path="a.py", module="a", is_package=False
+    )
     monkeypatch.setattr("pytest_agentcost.lint.cache.__version__", __version__ + ".post1")
-    assert cache.key(b"source", path="a.py", module="a", is_package=False) != before
+    upgraded = ExtractionCache(tmp_path, Config())
+    monkeypatch.undo()
+    monkeypatch.setattr("pytest_agentcost.lint.cache.FACTS_VERSION", FACTS_VERSION + 1)
+    reshaped = ExtractionCache(tmp_path, Config())
+    keys = {
+        cache.key(b"s", path="a.py", module="a", is_package=False) for cache in (upgraded, reshaped)
+    }
+    assert before not in keys and len(keys) == 2
+
+
+def saved_pack(directory: Path) -> Path:
+    cache = ExtractionCache(directory, Config())
+    cache.store(cache.key(b"source", path="a.py", module="a", is_package=False), facts("a.py"))
+    cache.save()
+    return cache.pack_path
 
 
 @pytest.mark.parametrize(
     "damage",
     [
-        b"",
-        b"{not json",
-        b"[]",
-        b'{"format": 1, "kind": "facts", "value": {"v": 999}}',
-        b'{"format": 1, "kind": "facts", "value": {"v": 1}}',
-        b'{"format": 1, "kind": "other", "value": {}}',
-        b"\xff\xfe\x00",
+        pytest.param(lambda data: b"", id="empty"),
+        pytest.param(lambda data: data[: len(data) // 2], id="truncated"),
+        pytest.param(lambda data: b"\xff\xfe\x00 not a pickle", id="garbage"),
+        pytest.param(lambda data: pickle.dumps(["a", "list"]), id="wrong-shape"),
+        pytest.param(lambda data: pickle.dumps(((0,), {}, {})), id="other-header"),
+        pytest.param(lambda data: pickle.dumps(print), id="foreign-callable"),
     ],
 )
-def test_a_corrupt_cache_entry_is_a_miss_and_is_rebuilt(tmp_path: Path, damage: bytes) -> None:
+def test_a_corrupt_pack_is_ignored_and_rebuilt(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    pack = saved_pack(tmp_path)
+    pack.write_bytes(damage(pack.read_bytes()))
     cache = ExtractionCache(tmp_path, Config())
     key = cache.key(b"source", path="a.py", module="a", is_package=False)
-    cache.store(key, facts("a.py"))
-    [entry] = [p for p in tmp_path.rglob("*.json")]
-    entry.write_bytes(damage)
     assert cache.load(key) is None
     cache.store(key, facts("a.py"))
-    assert cache.load(key) == facts("a.py")
+    cache.save()
+    assert ExtractionCache(tmp_path, Config()).load(key) == facts("a.py")
+
+
+def test_a_pack_naming_a_class_outside_the_lint_data_is_never_unpickled(tmp_path: Path) -> None:
+    pack = saved_pack(tmp_path)
+    # a pickle that would call os.getcwd() if it were unpickled without restriction
+    header = ExtractionCache(tmp_path, Config())._header
+    pack.write_bytes(pickle.dumps((header, {}, {"k": _CallsGetcwd()})))
+    cache = ExtractionCache(tmp_path, Config())
+    assert cache.load("k") is None
+
+
+class _CallsGetcwd:
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (os.getcwd, ())
 
 
 def test_an_unwritable_cache_is_reported_and_never_raises(tmp_path: Path) -> None:
@@ -205,13 +242,13 @@ def test_an_unwritable_cache_is_reported_and_never_raises(tmp_path: Path) -> Non
     cache = ExtractionCache(blocker, Config())
     key = cache.key(b"source", path="a.py", module="a", is_package=False)
     cache.store(key, facts("a.py"))
+    cache.save()
     assert cache.write_problem is not None and str(blocker) in cache.write_problem
-    assert cache.load(key) is None
+    assert ExtractionCache(blocker, Config()).load(key) is None
 
 
 def test_the_cache_directory_is_marked_as_a_cache_for_git_and_backup_tools(tmp_path: Path) -> None:
-    cache = ExtractionCache(tmp_path / ".agentcost_cache", Config())
-    cache.store(cache.key(b"s", path="a.py", module="a", is_package=False), facts("a.py"))
+    saved_pack(tmp_path / ".agentcost_cache")
     assert (tmp_path / ".agentcost_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
     assert (
         (tmp_path / ".agentcost_cache" / "CACHEDIR.TAG")
@@ -220,7 +257,7 @@ def test_the_cache_directory_is_marked_as_a_cache_for_git_and_backup_tools(tmp_p
     )
 
 
-def test_concurrent_writers_never_leave_a_half_written_entry(tmp_path: Path) -> None:
+def test_concurrent_writers_never_leave_a_half_written_pack(tmp_path: Path) -> None:
     big = dataclasses.replace(
         facts("a.py"), suppressions=tuple((line, ("AC001",)) for line in range(1, 3000))
     )
@@ -228,17 +265,16 @@ def test_concurrent_writers_never_leave_a_half_written_entry(tmp_path: Path) -> 
     bad_reads: list[object] = []
 
     def writer() -> None:
-        cache = ExtractionCache(tmp_path, Config())
         for _ in range(40):
+            cache = ExtractionCache(tmp_path, Config())
             cache.store(key, big)
+            cache.save()
 
     def reader() -> None:
-        cache = ExtractionCache(tmp_path, Config())
         for _ in range(200):
-            result = cache.load(key)
+            result = ExtractionCache(tmp_path, Config()).load(key)
             if result is not None and result != big:
                 bad_reads.append(result)
-        assert cache.hits + cache.misses == 200
 
     threads = [threading.Thread(target=writer) for _ in range(3)] + [
         threading.Thread(target=reader)
@@ -372,12 +408,101 @@ def test_excluded_files_are_neither_checked_nor_counted(tmp_path: Path) -> None:
     assert {f.path for f in result.findings} == {"agent.py"}
 
 
-def test_a_cache_entry_is_plain_json(tmp_path: Path) -> None:
-    write(tmp_path, {"agent.py": AGENT})
-    run_lint([tmp_path], Config(), root=tmp_path, cache=ExtractionCache(tmp_path / "c", Config()))
-    [entry] = [p for p in (tmp_path / "c").rglob("*.json")]
-    data = json.loads(entry.read_text())
-    assert (data["kind"], data["value"]["path"]) == ("facts", "agent.py")
+def lint_cached(root: Path, config: Config | None = None) -> tuple[LintResult, ExtractionCache]:
+    cache = ExtractionCache(root / "c", config or Config())
+    return run_lint([root / "app"], config or Config(), root=root, cache=cache), cache
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Record every `Path.read_bytes` from now on."""
+    reads: list[Path] = []
+    original = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        reads.append(path)
+        return original(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    return reads
+
+
+def test_a_warm_run_over_files_changed_long_ago_reads_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        cache_module, "RACY_WINDOW_NS", 0
+    )  # files written before the run count as old
+    write(tmp_path, {"app/__init__.py": "", "app/agent.py": AGENT, "app/plain.py": "x = 1\n"})
+    cold, _ = lint_cached(tmp_path)
+    reads = count_reads(monkeypatch)
+    warm, cache = lint_cached(tmp_path)
+    assert warm == cold and cold.findings
+    assert (cache.hits, cache.misses) == (1, 0)
+    assert reads == [cache.pack_path]
+
+
+def test_a_file_rewritten_just_after_a_run_with_its_size_and_mtime_restored_is_read_again(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, {"app/agent.py": AGENT})
+    agent = tmp_path / "app" / "agent.py"
+    before = agent.stat()
+    cold, _ = lint_cached(tmp_path)
+    agent.write_text(AGENT.replace("def call_model(", "def call_other("), encoding="utf-8")
+    os.utime(agent, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert agent.stat().st_size == before.st_size
+    warm, cache = lint_cached(tmp_path)
+    assert [f.symbol for f in cold.findings] != [f.symbol for f in warm.findings]
+    assert warm == run_lint([tmp_path / "app"], Config(), root=tmp_path, cache=None)
+    assert cache.misses == 1
+
+
+def test_a_rewritten_old_file_with_its_size_and_mtime_restored_is_caught_by_its_ctime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "RACY_WINDOW_NS", 0)  # trust every record: only stat decides
+    write(tmp_path, {"app/agent.py": AGENT})
+    agent = tmp_path / "app" / "agent.py"
+    before = agent.stat()
+    cold, _ = lint_cached(tmp_path)
+    agent.write_text(AGENT.replace("def call_model(", "def call_other("), encoding="utf-8")
+    os.utime(agent, ns=(before.st_atime_ns, before.st_mtime_ns))
+    warm, cache = lint_cached(tmp_path)
+    assert warm == run_lint([tmp_path / "app"], Config(), root=tmp_path, cache=None) != cold
+    assert cache.misses == 1
+
+
+def test_a_lint_config_change_extracts_every_relevant_file_again(tmp_path: Path) -> None:
+    write(tmp_path, {"app/agent.py": AGENT, "app/other.py": AGENT})
+    lint_cached(tmp_path)
+    _, same = lint_cached(tmp_path)
+    _, changed = lint_cached(tmp_path, Config(required_metadata=("agent_type", "team")))
+    assert (same.hits, same.misses) == (2, 0)
+    assert (changed.hits, changed.misses) == (0, 2)
+
+
+def test_a_corrupt_pack_gives_the_same_results_and_is_rebuilt_by_the_next_run(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, {"app/agent.py": AGENT})
+    cold, cache = lint_cached(tmp_path)
+    cache.pack_path.write_bytes(b"\x80\x05 damaged")
+    rebuilt, rebuilding = lint_cached(tmp_path)
+    warm, reused = lint_cached(tmp_path)
+    assert cold == rebuilt == warm
+    assert (rebuilding.misses, reused.hits) == (1, 1)
+
+
+def test_the_pack_keeps_one_entry_per_file_as_it_changes(tmp_path: Path) -> None:
+    write(tmp_path, {"app/agent.py": AGENT})
+    _, first = lint_cached(tmp_path)
+    (tmp_path / "app" / "agent.py").write_text(AGENT + "\n# changed\n", encoding="utf-8")
+    lint_cached(tmp_path)
+    old_key = first.key(AGENT.encode(), path="app/agent.py", module="agent", is_package=False)
+    assert first.load(old_key) is not None  # the first run stored it ...
+    assert (
+        ExtractionCache(tmp_path / "c", Config()).load(old_key) is None
+    )  # ... the second dropped it
 
 
 def test_extraction_in_a_process_pool_gives_the_same_results_as_in_process(tmp_path: Path) -> None:
@@ -389,3 +514,18 @@ def test_extraction_in_a_process_pool_gives_the_same_results_as_in_process(tmp_p
     serial = run_lint([tmp_path], Config(), root=tmp_path, cache=None, jobs=1)
     assert len(serial.findings) >= 60 and len(serial.errors) == 1
     assert pooled == serial
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_lint_run_leaves_the_garbage_collector_as_it_found_it(
+    tmp_path: Path, enabled: bool
+) -> None:
+    write(tmp_path, {"agent.py": AGENT, "broken.py": "import langfuse\ndef broken(:\n"})
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        result = run_lint([tmp_path], Config(), root=tmp_path, cache=None)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert result.findings and result.errors

@@ -5,37 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
-GENERATION_WITHOUT_AGENT_TYPE = """\
-from langfuse import observe, propagate_attributes
-
-
-@observe(as_type="generation")
-def call_model(prompt):
-    return prompt
-
-
-@observe()
-def run(prompt):
-    with propagate_attributes(session_id="session-1"):
-        return call_model(prompt)
-"""
-
-CLEAN = """\
-from langfuse import get_client, observe, propagate_attributes
-
-
-@observe(as_type="generation")
-def call_model(prompt):
-    get_client().update_current_generation(metadata={"agent_type": "planner"})
-    return prompt
-
-
-@observe()
-def run(prompt):
-    with propagate_attributes(session_id="session-1"):
-        return call_model(prompt)
-"""
+from lint_projects import CLEAN, GENERATION_WITHOUT_AGENT_TYPE, write_files
 
 # A conftest that records, in a file, every time the analysis runs (in any process of the run).
 COUNTING_CONFTEST = """\
@@ -83,10 +53,7 @@ def make_project(pytester: pytest.Pytester, files: dict[str, str], agentcost: st
             """
         ),
     )
-    for name, text in files.items():
-        path = pytester.path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write_files(pytester.path, files)
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -243,7 +210,7 @@ def test_results_are_identical_without_the_cacheprovider_and_nothing_is_cached(
 ) -> None:
     make_project(pytester, STANDARD, 'lint_paths = ["src"]')
     cached = run(pytester, "--agentcost-lint", "-v", *xdist_args)
-    assert list((pytester.path / ".pytest_cache" / "d" / "agentcost-lint").rglob("*.json"))
+    assert list((pytester.path / ".pytest_cache" / "d" / "agentcost-lint").glob("lint-*.pack"))
     uncached = run(pytester, "--agentcost-lint", "-v", "-p", "no:cacheprovider", *xdist_args)
     uncached.assert_outcomes(passed=4, failed=1)
     assert finding_lines(uncached) == finding_lines(cached) != []

@@ -15,9 +15,10 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pytest_agentcost.capture.records import ObservationRecord
+if TYPE_CHECKING:  # kept out of start-up: install_guard() runs in every pytest session
+    from pytest_agentcost.capture.records import ObservationRecord
 
 __all__ = [
     "OFFLINE_BASE_URL",

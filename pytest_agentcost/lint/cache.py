@@ -83,7 +83,11 @@ def content_digest(source: bytes) -> str:
 def _schema() -> str:
     """The field names of every cached class, so a changed class never unpickles stale data."""
     classes = sorted(
-        (value for value in vars(_facts_module).values() if dataclasses.is_dataclass(value)),
+        (
+            value
+            for value in vars(_facts_module).values()
+            if isinstance(value, type) and dataclasses.is_dataclass(value)
+        ),
         key=lambda cls: cls.__name__,
     )
     shape = [[cls.__name__, [f.name for f in dataclasses.fields(cls)]] for cls in classes]
@@ -91,13 +95,14 @@ def _schema() -> str:
     return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
 
 
+_ALLOWED_MODULES = frozenset({_facts_module.__name__, _model_module.__name__})
+
+
 class _PackUnpickler(pickle.Unpickler):
     """Unpickles only the lint's frozen data classes, so a planted pack cannot run code."""
 
-    _ALLOWED = {_facts_module.__name__, _model_module.__name__}
-
     def find_class(self, module: str, name: str) -> Any:
-        if module in self._ALLOWED or (module == __name__ and name == "FileRecord"):
+        if module in _ALLOWED_MODULES or (module == __name__ and name == "FileRecord"):
             found = super().find_class(module, name)
             if isinstance(found, type):
                 return found
@@ -238,7 +243,7 @@ class ExtractionCache:
         except OSError:
             return  # no pack yet (or unreadable): start empty
         collecting = gc.isenabled()
-        gc.disable()  # the pack holds tens of thousands of acyclic objects: no collection needed
+        gc.disable()  # the pack holds many thousands of acyclic objects: no collection needed
         try:
             header, records, entries = _PackUnpickler(io.BytesIO(data)).load()
             if header != self._header or not isinstance(records, dict):

@@ -462,25 +462,32 @@ class _Extractor:
         return index
 
     def expr(self, node: cst.BaseExpression) -> Expr:
-        """The symbolic form of an expression."""
-        if isinstance(node, cst.Name):
+        """The symbolic form of an expression.
+
+        Node classes are compared with `is`: libcst's are never subclassed, and `isinstance`
+        against them is an (ABC) slow path in this hot function.
+        """
+        if type(node) is cst.Name:
             return Name(node.value)
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             return Attr(self.expr(node.value), node.attr.value)
-        if isinstance(node, cst.Call):
-            if isinstance(node.func, cst.Name) and node.func.value == "dict":
+        if type(node) is cst.Call:
+            func = node.func
+            if type(func) is cst.Name and func.value == "dict":
                 return self.dict_call(node)
             return CallRef(self.index_of(node))
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            text = (
-                _string_value(node) if isinstance(node, cst.SimpleString) else node.evaluated_value
-            )
+        if type(node) is cst.SimpleString:
+            text = _string_value(node)
             return Const(text) if isinstance(text, str) else OPAQUE
-        if isinstance(node, cst.Integer):
-            return Const(int(node.value, 0)) if node.value.isdigit() else OPAQUE
-        if isinstance(node, cst.Dict):
+        if type(node) is cst.ConcatenatedString:
+            joined = node.evaluated_value
+            return Const(joined) if isinstance(joined, str) else OPAQUE
+        if type(node) is cst.Integer:
+            value = node.value
+            return Const(int(value, 0)) if value.isdigit() else OPAQUE
+        if type(node) is cst.Dict:
             return self.dict_literal(node)
-        if isinstance(node, cst.Await):
+        if type(node) is cst.Await:
             return self.expr(node.expression)
         return OPAQUE
 
@@ -539,6 +546,7 @@ class _Extractor:
         self.walk(node.orelse)
 
     def walk_children(self, node: cst.CSTNode) -> None:
+        """Walk the fields of `node` that can hold nodes, in source order (`walk`, inlined)."""
         names = _FIELDS_CACHE.get(type(node))
         if names is None:
             names = _FIELDS_CACHE[type(node)] = _FIELD_ORDER.get(type(node).__name__) or tuple(
@@ -548,16 +556,26 @@ class _Extractor:
                 and "whitespace" not in name
                 and not name.startswith("__")
             )
-        inner, _ = _node_types()
+        inner = _INNER_TYPES
+        dispatch = _DISPATCH
         for name in names:
             value = getattr(node, name)
             kind = type(value)
             if kind in inner:
-                self.walk(value)
+                visit = dispatch.get(kind)
+                if visit is None:
+                    self.walk_children(value)
+                else:
+                    visit(self, value)
             elif kind is tuple or kind is list:
                 for item in value:
-                    if type(item) in inner:
-                        self.walk(item)
+                    kind = type(item)
+                    if kind in inner:
+                        visit = dispatch.get(kind)
+                        if visit is None:
+                            self.walk_children(item)
+                        else:
+                            visit(self, item)
 
     def visit_call(self, node: cst.Call) -> None:
         index = self.index_of(node)
@@ -570,9 +588,9 @@ class _Extractor:
             elif not arg.star:
                 args.append(self.expr(arg.value))
         func = node.func
-        anchor_node = func.attr if isinstance(func, cst.Attribute) else func
-        anchor = anchor_node.value if isinstance(anchor_node, cst.Name) else ""
-        inner = self.index_of(func) if isinstance(func, cst.Call) else -1
+        anchor_node = func.attr if type(func) is cst.Attribute else func
+        anchor = anchor_node.value if type(anchor_node) is cst.Name else ""
+        inner = self.index_of(func) if type(func) is cst.Call else -1
         draft = _CallDraft(
             self.scope,
             self.expr(func),
@@ -770,6 +788,7 @@ class _Remap:
 
 
 _NODE_TYPES: tuple[frozenset[type], frozenset[type]] | None = None
+_INNER_TYPES: frozenset[type] = frozenset()  # _NODE_TYPES[0], for the walk's inner loop
 # node class -> the _Extractor method that handles it (filled with the libcst classes on first use)
 _DISPATCH: dict[type, Callable[[_Extractor, Any], None]] = {}
 # nodes that can hold no call, binding or definition: the walk never enters them
@@ -811,7 +830,7 @@ def _node_types() -> tuple[frozenset[type], frozenset[type]]:
 
     A set lookup on `type(value)` is much faster than `isinstance(value, CSTNode)`, an ABC check.
     """
-    global _NODE_TYPES
+    global _NODE_TYPES, _INNER_TYPES
     if _NODE_TYPES is None:
         classes = {
             value
@@ -820,6 +839,7 @@ def _node_types() -> tuple[frozenset[type], frozenset[type]]:
         }
         leaves = frozenset(getattr(cst, name) for name in _LEAF_NAMES if hasattr(cst, name))
         _NODE_TYPES = (frozenset(classes - leaves), leaves)
+        _INNER_TYPES = _NODE_TYPES[0]
         _DISPATCH.update(
             {
                 cst.Call: _Extractor.visit_call,

@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-REAL_KEYS = {
-    "LANGFUSE_PUBLIC_KEY": "pk-lf-11111111-2222-3333-4444-555555555555",
-    "LANGFUSE_SECRET_KEY": "sk-lf-11111111-2222-3333-4444-555555555555",
-    "LANGFUSE_BASE_URL": "https://cloud.langfuse.com",
-    "LANGFUSE_HOST": "https://cloud.langfuse.com",
-}
+import capture_contract as contract
+
+REAL_KEYS = {**contract.REAL_KEYS, "LANGFUSE_BASE_URL": "https://cloud.langfuse.com"}
 
 # A capture test file for pytester runs: two tests, each must see only its own trace.
-CAPTURE_TEST = """
-from capture_workflows import SEED_AGENTS, run_seed_workflow
-
-
-def test_first_run_sees_its_trace(agentcost_capture):
-    run_seed_workflow("first")
-    assert [t.session_id for t in agentcost_capture.traces] == ["first"]
-    assert len(agentcost_capture.generations()) == len(SEED_AGENTS)
-
-
-def test_second_run_sees_only_its_own_trace(agentcost_capture):
-    run_seed_workflow("second")
-    assert [t.session_id for t in agentcost_capture.traces] == ["second"]
-"""
+CAPTURE_TEST = contract.capture_test_file("capture_workflows")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
-import pytest
+import capture_contract as contract
+from capture_contract import TEAM
 from capture_workflows import (
     Agent,
     AgentFailed,
@@ -20,79 +20,50 @@ from langfuse import get_client, observe
 
 from pytest_agentcost.capture.model import Capture
 
-AGENTS = (Agent("planner", cost="0.01"), Agent("writer", cost="0.02"), Agent("critic", cost="0.03"))
-
 
 def test_asyncio_gather_children_hang_under_their_root(agentcost_capture: Capture) -> None:
-    asyncio.run(gather_root(AGENTS))
-
-    trace = agentcost_capture.trace(session_id="gather-session")
-
-    assert trace.root.name == "gather_root"
-    assert sorted(c.agent_type or "" for c in trace.root.children) == sorted(a.name for a in AGENTS)
-    assert all(c.parent is trace.root for c in trace.root.children)
-    assert trace.total_cost == sum(Decimal(a.cost or "0") for a in AGENTS)
+    contract.assert_asyncio_gather_children_hang_under_their_root(agentcost_capture, gather_root)
 
 
 def test_threads_with_a_copied_context_keep_their_parent(agentcost_capture: Capture) -> None:
-    thread_root(AGENTS, copy_context=True)
-
-    trace = agentcost_capture.trace()
-
-    assert trace.root.name == "thread_root"
-    assert len(trace.root.children) == len(AGENTS)
-    assert {c.agent_type for c in trace.root.children} == {a.name for a in AGENTS}
+    contract.assert_threads_with_a_copied_context_keep_their_parent(agentcost_capture, thread_root)
 
 
 def test_threads_without_a_copied_context_become_separate_traces(
     agentcost_capture: Capture,
 ) -> None:
-    thread_root(AGENTS, copy_context=False)
+    thread_root(TEAM, copy_context=False)
 
     roots = sorted(t.root.name for t in agentcost_capture.traces)
 
-    assert roots == sorted(["thread_root"] + [f"{a.name}_generation" for a in AGENTS])
+    assert roots == sorted(["thread_root"] + [f"{a.name}_generation" for a in TEAM])
 
 
 def test_a_generator_generation_ends_when_the_stream_is_consumed(
     agentcost_capture: Capture,
 ) -> None:
-    assert stream_root(AGENTS[0]) == "abc"
+    root, generation = contract.assert_a_generator_generation_hangs_under_its_root_once_consumed(
+        agentcost_capture, stream_root
+    )
 
-    root = agentcost_capture.trace().root
-
-    assert root.name == "stream_root"
-    [generation] = root.children
-    assert generation.agent_type == "planner"
     assert generation.end_time is not None and root.end_time is not None
     assert generation.end_time <= root.end_time
 
 
 def test_an_async_streaming_generation_hangs_under_its_root(agentcost_capture: Capture) -> None:
-    assert asyncio.run(astream_root(AGENTS[1])) == "xy"
-
-    root = agentcost_capture.trace().root
-
-    assert root.name == "astream_root"
-    assert [c.agent_type for c in root.children] == ["writer"]
-    assert root.total_cost == Decimal("0.02")
+    contract.assert_an_async_streaming_generation_hangs_under_its_root(
+        agentcost_capture, astream_root
+    )
 
 
 def test_an_exception_marks_the_observation_and_its_ancestors_error_and_cost_still_counts(
     agentcost_capture: Capture,
 ) -> None:
-    with pytest.raises(AgentFailed):
-        failing_root(AGENTS[2])
+    generation = contract.assert_an_exception_marks_the_observation_and_its_ancestors_error(
+        agentcost_capture, failing_root, AgentFailed, middle_name="middle"
+    )
 
-    trace = agentcost_capture.trace()
-    generation = trace.generations()[0]
-
-    assert [o.name for o in trace.observations] == ["failing_root", "middle", "critic_generation"]
-    assert [o.level for o in trace.observations] == ["ERROR", "ERROR", "ERROR"]
     assert generation.status_message is not None and "critic failed" in generation.status_message
-    assert generation.cost == Decimal("0.03")
-    assert trace.total_cost == Decimal("0.03")
-    assert "ERROR" in trace.tree()
 
 
 def test_a_read_inside_an_open_observation_returns_it_open_and_complete(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 from typing import Any
 
+import capture_contract as contract
 import pytest
 from langfuse import get_client, observe, propagate_attributes
 from opentelemetry.sdk.trace import TracerProvider
@@ -13,7 +14,6 @@ from pytest_agentcost.capture.model import Capture
 from pytest_agentcost.capture.sdk_otel import span_to_record
 
 MAJOR = int(importlib.metadata.version("langfuse").split(".")[0])
-MIXED = {"agent_type": "planner", "n": 1, "f": 0.5, "flag": True, "nested": {"a": 1, "b": [1, 2]}}
 
 
 @observe(as_type="generation", name="mixed")
@@ -22,21 +22,15 @@ def mixed_metadata_generation(metadata: Any) -> None:
 
 
 def test_observation_metadata_of_every_json_type_round_trips(agentcost_capture: Capture) -> None:
-    mixed_metadata_generation(MIXED)
-
-    [generation] = agentcost_capture.generations()
-
-    assert dict(generation.metadata) == MIXED
-    assert generation.agent_type == "planner"
+    contract.assert_observation_metadata_of_every_json_type_round_trips(
+        agentcost_capture, mixed_metadata_generation
+    )
 
 
 def test_non_dict_metadata_is_kept_under_the_metadata_key(agentcost_capture: Capture) -> None:
-    mixed_metadata_generation("just-a-string")
-
-    [generation] = agentcost_capture.generations()
-
-    assert dict(generation.metadata) == {"metadata": "just-a-string"}
-    assert generation.agent_type is None
+    contract.assert_non_dict_metadata_is_kept_under_the_metadata_key(
+        agentcost_capture, mixed_metadata_generation
+    )
 
 
 def test_metadata_updates_merge_per_key(agentcost_capture: Capture) -> None:

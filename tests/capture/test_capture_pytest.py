@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+import capture_contract as contract
 import pytest
-from capture_workflows import SEED_AGENTS
 from conftest_helpers import CAPTURE_TEST
-
-SEED_TOTAL = sum(Decimal(a.cost or "0") for a in SEED_AGENTS)
-BUDGET_TEST = """
-import pytest
-from capture_workflows import run_seed_workflow
-
-@pytest.mark.agentcost({args})
-def test_budget(agentcost_capture):
-    run_seed_workflow()
-"""
 
 
 def test_each_test_sees_only_its_own_observations(capture_pytester: pytest.Pytester) -> None:
@@ -28,72 +16,27 @@ def test_each_test_sees_only_its_own_observations(capture_pytester: pytest.Pytes
 
 
 def test_a_budget_that_holds_passes(capture_pytester: pytest.Pytester) -> None:
-    capture_pytester.makepyfile(
-        BUDGET_TEST.format(args=f"max_cost='{SEED_TOTAL}', max_tokens=100000")
-    )
-
-    result = capture_pytester.runpytest("--strict-markers")
-
-    result.assert_outcomes(passed=1)
+    contract.assert_a_budget_that_holds_passes(capture_pytester, "capture_workflows")
 
 
 def test_a_cost_over_budget_fails_the_call_phase_with_a_per_agent_breakdown(
     capture_pytester: pytest.Pytester,
 ) -> None:
-    limit = SEED_TOTAL - Decimal("0.001")
-    by_cost = sorted(
-        SEED_AGENTS, key=lambda a: Decimal(a.cost or "0"), reverse=True
-    )  # costliest first
-    capture_pytester.makepyfile(BUDGET_TEST.format(args=f"max_cost='{limit}'"))
-
-    result = capture_pytester.runpytest("--strict-markers", "-rf")
-
-    result.assert_outcomes(failed=1, errors=0)
-    reports = capture_pytester.inline_run("--strict-markers").getreports("pytest_runtest_logreport")
-    assert [r.when for r in reports if r.failed] == ["call"]
-    result.stdout.fnmatch_lines(
-        [
-            f"*agentcost: cost {SEED_TOTAL} USD exceeds max_cost {limit} USD*",
-            "*Per agent*",
-            *[f"*{a.name}: {Decimal(a.cost or '0')} USD, 1 call,*" for a in by_cost],
-            "*run_analysis ?span? total=*",
-            "FAILED test_a_cost_over_budget_fails_the_call_phase_with_a_per_agent_breakdown.py::test_budget*",
-        ]
+    contract.assert_a_cost_over_budget_fails_the_call_phase_with_a_per_agent_breakdown(
+        capture_pytester, "capture_workflows"
     )
 
 
 def test_too_many_tokens_fail_the_test(capture_pytester: pytest.Pytester) -> None:
-    capture_pytester.makepyfile(BUDGET_TEST.format(args="max_tokens=10"))
-
-    result = capture_pytester.runpytest()
-
-    result.assert_outcomes(failed=1)
-    tokens = sum(a.input_tokens + a.output_tokens + a.cache_read_tokens for a in SEED_AGENTS)
-    result.stdout.fnmatch_lines([f"*{tokens} tokens exceed max_tokens 10*"])
+    contract.assert_too_many_tokens_fail_the_test(capture_pytester, "capture_workflows")
 
 
 def test_require_attribution_fails_a_test_whose_generations_lack_agent_type(
     capture_pytester: pytest.Pytester,
 ) -> None:
-    capture_pytester.makepyfile(
-        """
-        import pytest
-        from capture_workflows import run_seed_workflow
-
-        @pytest.mark.agentcost(require_attribution=True)
-        def test_unattributed(agentcost_capture):
-            run_seed_workflow(with_agent_type=False)
-
-        @pytest.mark.agentcost(require_attribution=True)
-        def test_attributed(agentcost_capture):
-            run_seed_workflow()
-        """
+    contract.assert_require_attribution_fails_a_test_whose_generations_lack_agent_type(
+        capture_pytester, "capture_workflows"
     )
-
-    result = capture_pytester.runpytest()
-
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*generations without `agent_type` metadata*"])
 
 
 def test_the_marker_alone_brings_in_the_capture(capture_pytester: pytest.Pytester) -> None:
@@ -153,7 +96,7 @@ def test_a_failing_body_is_reported_as_itself_not_as_a_budget_breach(
 def test_a_bad_marker_argument_is_named_with_the_fix(
     capture_pytester: pytest.Pytester, args: str, message: str
 ) -> None:
-    capture_pytester.makepyfile(BUDGET_TEST.format(args=args))
+    capture_pytester.makepyfile(contract.budget_test_file("capture_workflows", args))
 
     result = capture_pytester.runpytest()
 
@@ -164,27 +107,8 @@ def test_a_bad_marker_argument_is_named_with_the_fix(
 def test_enforce_attribution_checks_every_test_using_the_fixture(
     capture_pytester: pytest.Pytester,
 ) -> None:
-    capture_pytester.makepyprojecttoml("[tool.agentcost]\nenforce_attribution = true\n")
-    capture_pytester.makepyfile(
-        """
-        from capture_workflows import run_seed_workflow
-
-        def test_without_session(agentcost_capture):
-            run_seed_workflow(None)
-
-        def test_fully_attributed(agentcost_capture):
-            run_seed_workflow("s-1")
-
-        def test_not_using_the_fixture():
-            run_seed_workflow(None)
-        """
-    )
-
-    result = capture_pytester.runpytest("-rf")
-
-    result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(
-        ["*1 trace without `session_id`*", "FAILED *::test_without_session*"]
+    contract.assert_enforce_attribution_checks_every_test_using_the_fixture(
+        capture_pytester, "capture_workflows"
     )
 
 

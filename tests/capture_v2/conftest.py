@@ -16,7 +16,6 @@ from types import ModuleType
 import pytest
 
 HERE = Path(__file__).parent
-EXAMPLES = HERE.parent.parent / "examples"
 # The tests import the application module next to them (v2_workflows) by name.
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
@@ -41,13 +40,9 @@ collect_ignore_glob = [] if is_v2() else ["*.py"]
 @pytest.fixture
 def seed_workflow_v2() -> Iterator[ModuleType]:
     """The shipped example `examples/seed_workflow/workflow_v2.py`, imported as a package module."""
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        import seed_workflow.workflow_v2 as module
+    from seed_workflow_contract import import_example
 
-        yield module
-    finally:
-        sys.path.remove(str(EXAMPLES))
+    yield from import_example("workflow_v2")
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@ and reads while an observation is open. Mirrors tests/capture/test_capture_hiera
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
-import pytest
+import capture_contract as contract
+from capture_contract import TEAM
 from v2_helpers import needs_usage_details
 from v2_workflows import (
     Agent,
@@ -21,34 +21,19 @@ from v2_workflows import (
 
 from pytest_agentcost.capture.model import Capture
 
-AGENTS = (Agent("planner", cost="0.01"), Agent("writer", cost="0.02"), Agent("critic", cost="0.03"))
-
 
 def test_asyncio_gather_children_hang_under_their_root(agentcost_capture: Capture) -> None:
-    asyncio.run(gather_root(AGENTS))
-
-    trace = agentcost_capture.trace(session_id="gather-session")
-
-    assert trace.root.name == "gather_root"
-    assert sorted(c.agent_type or "" for c in trace.root.children) == sorted(a.name for a in AGENTS)
-    assert all(c.parent is trace.root for c in trace.root.children)
-    assert trace.total_cost == sum(Decimal(a.cost or "0") for a in AGENTS)
+    contract.assert_asyncio_gather_children_hang_under_their_root(agentcost_capture, gather_root)
 
 
 def test_threads_with_a_copied_context_keep_their_parent(agentcost_capture: Capture) -> None:
-    thread_root(AGENTS, copy_context=True)
-
-    trace = agentcost_capture.trace()
-
-    assert trace.root.name == "thread_root"
-    assert len(trace.root.children) == len(AGENTS)
-    assert {c.agent_type for c in trace.root.children} == {a.name for a in AGENTS}
+    contract.assert_threads_with_a_copied_context_keep_their_parent(agentcost_capture, thread_root)
 
 
 def test_threads_without_a_copied_context_become_separate_traces(
     agentcost_capture: Capture,
 ) -> None:
-    thread_root(AGENTS, copy_context=False)
+    thread_root(TEAM, copy_context=False)
 
     traces = agentcost_capture.traces
 
@@ -56,53 +41,34 @@ def test_threads_without_a_copied_context_become_separate_traces(
     assert sorted(t.root.name for t in traces) == sorted(["thread_root"] + ["sync_call"] * 3)
     wrapped = [t for t in traces if t.root.name == "sync_call"]
     assert sorted(t.generations()[0].agent_type or "" for t in wrapped) == sorted(
-        a.name for a in AGENTS
+        a.name for a in TEAM
     )
 
 
 def test_a_generator_generation_ends_when_the_stream_is_consumed(
     agentcost_capture: Capture,
 ) -> None:
-    assert stream_root(AGENTS[0]) == "abc"
+    _root, generation = contract.assert_a_generator_generation_hangs_under_its_root_once_consumed(
+        agentcost_capture, stream_root
+    )
 
-    root = agentcost_capture.trace().root
-
-    assert root.name == "stream_root"
-    [generation] = root.children
-    assert generation.agent_type == "planner"
-    assert generation.end_time is not None and root.end_time is not None
     assert generation.cost == Decimal("0.01")
 
 
 def test_an_async_streaming_generation_hangs_under_its_root(agentcost_capture: Capture) -> None:
-    assert asyncio.run(astream_root(AGENTS[1])) == "xy"
-
-    root = agentcost_capture.trace().root
-
-    assert root.name == "astream_root"
-    assert [c.agent_type for c in root.children] == ["writer"]
-    assert root.total_cost == Decimal("0.02")
+    contract.assert_an_async_streaming_generation_hangs_under_its_root(
+        agentcost_capture, astream_root
+    )
 
 
 def test_an_exception_marks_the_observation_and_its_ancestors_error_and_cost_still_counts(
     agentcost_capture: Capture,
 ) -> None:
-    with pytest.raises(AgentFailed):
-        failing_root(AGENTS[2])
+    generation = contract.assert_an_exception_marks_the_observation_and_its_ancestors_error(
+        agentcost_capture, failing_root, AgentFailed, middle_name="failing_step"
+    )
 
-    trace = agentcost_capture.trace()
-    generation = trace.generations()[0]
-
-    assert [o.name for o in trace.observations] == [
-        "failing_root",
-        "failing_step",
-        "critic_generation",
-    ]
-    assert [o.level for o in trace.observations] == ["ERROR", "ERROR", "ERROR"]
     assert generation.status_message == "critic timed out"
-    assert generation.cost == Decimal("0.03")
-    assert trace.total_cost == Decimal("0.03")
-    assert "ERROR" in trace.tree()
 
 
 @needs_usage_details

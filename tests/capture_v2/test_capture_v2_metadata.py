@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_agentcost.capture.model import Capture
+import capture_contract as contract
 
-MIXED = {"agent_type": "planner", "n": 1, "f": 0.5, "flag": True, "nested": {"a": 1, "b": [1, 2]}}
+from pytest_agentcost.capture.model import Capture
 
 
 def run_generation(metadata: Any, *updates: Any) -> None:
@@ -27,21 +27,15 @@ def run_generation(metadata: Any, *updates: Any) -> None:
 
 
 def test_observation_metadata_of_every_json_type_round_trips(agentcost_capture: Capture) -> None:
-    run_generation(MIXED)
-
-    [generation] = agentcost_capture.generations()
-
-    assert dict(generation.metadata) == MIXED
-    assert generation.agent_type == "planner"
+    contract.assert_observation_metadata_of_every_json_type_round_trips(
+        agentcost_capture, run_generation
+    )
 
 
 def test_non_dict_metadata_is_kept_under_the_metadata_key(agentcost_capture: Capture) -> None:
-    run_generation("just-a-string")
-
-    [generation] = agentcost_capture.generations()
-
-    assert dict(generation.metadata) == {"metadata": "just-a-string"}
-    assert generation.agent_type is None
+    contract.assert_non_dict_metadata_is_kept_under_the_metadata_key(
+        agentcost_capture, run_generation
+    )
 
 
 def test_a_second_metadata_update_replaces_the_first_as_v2_sends_it(

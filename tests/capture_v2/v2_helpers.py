@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from capture_contract import REAL_KEYS, capture_test_file
 from v2_workflows import HAS_USAGE_DETAILS
 
-REAL_KEYS = {
-    "LANGFUSE_PUBLIC_KEY": "pk-lf-11111111-2222-3333-4444-555555555555",
-    "LANGFUSE_SECRET_KEY": "sk-lf-11111111-2222-3333-4444-555555555555",
-    "LANGFUSE_HOST": "https://cloud.langfuse.com",
-}
+__all__ = ["CAPTURE_TEST", "REAL_KEYS", "needs_usage_details"]
 
 # A capture test file for pytester runs: two tests, each must see only its own trace.
-CAPTURE_TEST = """
-from v2_workflows import SEED_AGENTS, run_seed_workflow
-
-
-def test_first_run_sees_its_trace(agentcost_capture):
-    run_seed_workflow("first")
-    assert [t.session_id for t in agentcost_capture.traces] == ["first"]
-    assert len(agentcost_capture.generations()) == len(SEED_AGENTS)
-
-
-def test_second_run_sees_only_its_own_trace(agentcost_capture):
-    run_seed_workflow("second")
-    assert [t.session_id for t in agentcost_capture.traces] == ["second"]
-"""
+CAPTURE_TEST = capture_test_file("v2_workflows")
 
 needs_usage_details = pytest.mark.skipif(
     not HAS_USAGE_DETAILS,

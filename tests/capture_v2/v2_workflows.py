@@ -12,36 +12,10 @@ import contextvars
 import inspect
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
+from capture_contract import SEED_AGENTS, Agent
 from langfuse.decorators import langfuse_context, observe
-
-
-@dataclass(frozen=True)
-class Agent:
-    name: str
-    model: str = "gpt-4o"
-    input_tokens: int = 100
-    output_tokens: int = 20
-    cache_read_tokens: int = 0
-    cost: str | None = "0.01"  # USD as sent in cost_details["total"]; None sends no cost
-    cache_hit: bool = False
-    extra_metadata: dict[str, Any] = field(default_factory=dict)
-
-    def usage_details(self) -> dict[str, int]:
-        usage = {"input": self.input_tokens, "output": self.output_tokens}
-        if self.cache_read_tokens:
-            usage["cache_read_input_tokens"] = self.cache_read_tokens
-        return usage
-
-
-SEED_AGENTS = (
-    Agent("security", cost="0.0125", cache_read_tokens=40, cache_hit=True),
-    Agent("tech", model="gpt-4o-mini", cost="0.002"),
-    Agent("synthesis", cost="0.03", input_tokens=400, output_tokens=120),
-)
-
 
 #: `usage_details` / `cost_details` arrived in 2.57; older 2.x releases only have the legacy `usage`.
 HAS_USAGE_DETAILS = (

@@ -6,6 +6,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pytest_agentcost.config import Config
 from pytest_agentcost.lint.extract import extract_file
 from pytest_agentcost.lint.facts import FileFacts
@@ -55,3 +57,18 @@ def lint_files(root: Path, files: dict[str, str], **config: Any) -> list[Finding
 
 def summary(findings: list[Finding]) -> list[tuple[str, int, str]]:
     return sorted((f.path, f.line, f.code) for f in findings)
+
+
+# A table row of the case tests: (id, files, config, expected [(path, line, code)]).
+LintCase = tuple[str, dict[str, str], dict[str, Any], list[tuple[str, int, str]]]
+
+
+def parametrize_cases(cases: list[LintCase]) -> pytest.MarkDecorator:
+    """One test per case, named by the case's id."""
+    return pytest.mark.parametrize("case", cases, ids=[c[0] for c in cases])
+
+
+def assert_lint_case(root: Path, case: LintCase) -> None:
+    """Lint the case's files under its config; the findings are exactly the expected ones."""
+    _, files, config, expected = case
+    assert summary(lint_files(root, files, **config)) == sorted(expected)

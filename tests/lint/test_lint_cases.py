@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import pytest
-from lint_helpers import lint_files, summary
+from lint_helpers import LintCase, assert_lint_case, parametrize_cases
 
 V3 = "from langfuse import get_client, observe, propagate_attributes"
 V2 = "from langfuse.decorators import langfuse_context, observe"
 
-# (id, files, config, expected [(path, line, code)])
-CASES: list[tuple[str, dict[str, str], dict[str, Any], list[tuple[str, int, str]]]] = [
+CASES: list[LintCase] = [
     # ---- AC001: decorator generations --------------------------------------------------------
     (
         "v3 decorated generation without agent_type",
@@ -1019,13 +1016,6 @@ def handle(req):
 ]
 
 
-@pytest.mark.parametrize(
-    ("files", "config", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
-)
-def test_lint_case_reports_exactly_the_expected_findings(
-    tmp_path: Path,
-    files: dict[str, str],
-    config: dict[str, Any],
-    expected: list[tuple[str, int, str]],
-) -> None:
-    assert summary(lint_files(tmp_path, files, **config)) == sorted(expected)
+@parametrize_cases(CASES)
+def test_lint_case_reports_exactly_the_expected_findings(tmp_path: Path, case: LintCase) -> None:
+    assert_lint_case(tmp_path, case)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import pytest
-from lint_helpers import lint_files, summary
+from lint_helpers import LintCase, assert_lint_case, parametrize_cases
 
 V2 = "from langfuse.decorators import langfuse_context, observe"
 TAG = 'langfuse_context.update_current_observation(metadata={"agent_type": "planner"})'
 
-CASES: list[tuple[str, dict[str, str], dict[str, Any], list[tuple[str, int, str]]]] = [
+CASES: list[LintCase] = [
     (
         "factory returning the observe call",
         {
@@ -251,13 +249,6 @@ def make():
 ]
 
 
-@pytest.mark.parametrize(
-    ("files", "config", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
-)
-def test_v2_case_reports_exactly_the_expected_findings(
-    tmp_path: Path,
-    files: dict[str, str],
-    config: dict[str, Any],
-    expected: list[tuple[str, int, str]],
-) -> None:
-    assert summary(lint_files(tmp_path, files, **config)) == sorted(expected)
+@parametrize_cases(CASES)
+def test_v2_case_reports_exactly_the_expected_findings(tmp_path: Path, case: LintCase) -> None:
+    assert_lint_case(tmp_path, case)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import pytest
-from lint_helpers import lint_files, summary
+from lint_helpers import LintCase, assert_lint_case, lint_files, parametrize_cases
 
 V3 = "from langfuse import get_client, observe, propagate_attributes"
 
-CASES: list[tuple[str, dict[str, str], dict[str, Any], list[tuple[str, int, str]]]] = [
+CASES: list[LintCase] = [
     (
         "async generation and async with",
         {
@@ -270,16 +268,11 @@ def handle(sid):
 ]
 
 
-@pytest.mark.parametrize(
-    ("files", "config", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
-)
+@parametrize_cases(CASES)
 def test_more_code_shapes_report_exactly_the_expected_findings(
-    tmp_path: Path,
-    files: dict[str, str],
-    config: dict[str, Any],
-    expected: list[tuple[str, int, str]],
+    tmp_path: Path, case: LintCase
 ) -> None:
-    assert summary(lint_files(tmp_path, files, **config)) == sorted(expected)
+    assert_lint_case(tmp_path, case)
 
 
 def test_many_chained_helpers_do_not_exhaust_the_stack(tmp_path: Path) -> None:

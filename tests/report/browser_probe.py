@@ -1,6 +1,7 @@
 """Open an HTML cost report in headless Chromium (Selenium) and print what the page shows, as JSON.
 
-Run as a subprocess by test_report_browser.py: Selenium talks to chromedriver over loopback TCP,
+Run as a subprocess by test_report_browser.py (scripts/make_screenshots.py starts the browser with
+`start_chromium` too): Selenium talks to chromedriver over loopback TCP,
 which the suite's socket guard (rightly) forbids inside test processes. The page itself must load
 nothing: `resources` lists every resource the browser fetched, and the test requires none.
 
@@ -27,7 +28,6 @@ FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--window-size=1200,900",
 )
 
 PAGE_FACTS = """
@@ -52,18 +52,23 @@ return {
 """
 
 
-def probe(html: Path, screenshot: Path | None) -> dict[str, Any]:
+def start_chromium(profile: str, *flags: str) -> Any:
+    """A headless Chromium driven by Selenium: FLAGS, then `flags`, with `profile` as its profile."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (*FLAGS, *flags, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def probe(html: Path, screenshot: Path | None) -> dict[str, Any]:
     from selenium.webdriver.common.by import By
 
     profile = tempfile.mkdtemp(prefix="agentcost-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = start_chromium(profile, "--window-size=1200,900")
     try:
         driver.get(html.resolve().as_uri())
         facts: dict[str, Any] = driver.execute_script(PAGE_FACTS)
