@@ -207,6 +207,9 @@ def saved_pack(directory: Path) -> Path:
         pytest.param(lambda data: pickle.dumps(["a", "list"]), id="wrong-shape"),
         pytest.param(lambda data: pickle.dumps(((0,), {}, {})), id="other-header"),
         pytest.param(lambda data: pickle.dumps(print), id="foreign-callable"),
+        pytest.param(
+            lambda data: b"cpytest_agentcost.lint.facts\nFileFacts.__class__\n.", id="dotted-name"
+        ),
     ],
 )
 def test_a_corrupt_pack_is_ignored_and_rebuilt(

@@ -102,7 +102,8 @@ class _PackUnpickler(pickle.Unpickler):
     """Unpickles only the lint's frozen data classes, so a planted pack cannot run code."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if module in _ALLOWED_MODULES or (module == __name__ and name == "FileRecord"):
+        allowed = module in _ALLOWED_MODULES or (module == __name__ and name == "FileRecord")
+        if allowed and name.isidentifier() and not name.startswith("_"):
             found = super().find_class(module, name)
             if isinstance(found, type):
                 return found
