@@ -310,6 +310,7 @@ def main() -> int:
             figures["a2"].append(time_parse_only(parsed))
             cache_dir = workdir / f"cache-{run}"
             cold, result = time_run(tree, cache_dir, args.jobs)
+            assert not result.errors, f"the generated tree must lint cleanly: {result.errors[:3]}"
             warm, warm_result = time_run(tree, cache_dir, args.jobs)
             assert warm_result == result, "a warm run must report exactly what the cold run did"
             figures["b"].append(cold)

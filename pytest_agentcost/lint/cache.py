@@ -105,7 +105,7 @@ class _PackUnpickler(pickle.Unpickler):
         allowed = module in _ALLOWED_MODULES or (module == __name__ and name == "FileRecord")
         if allowed and name.isidentifier() and not name.startswith("_"):
             found = super().find_class(module, name)
-            if isinstance(found, type):
+            if isinstance(found, type) and found.__module__ == module:  # defined there, not imported
                 return found
         raise pickle.UnpicklingError(f"unexpected class {module}.{name} in the lint cache")
 

@@ -198,7 +198,7 @@ class _Inputs:
         source = self._sources.get(relpath)
         if source is None:
             try:
-                source = self._sources[relpath] = self.absolute[relpath].read_bytes()
+                source = self._sources[relpath] = _read_bytes(self.absolute[relpath])
             except OSError as exc:
                 self._unreadable(relpath, exc)
         return source
@@ -239,6 +239,18 @@ class _Inputs:
     def _unreadable(self, relpath: str, exc: OSError) -> None:
         reason = exc.strerror or str(exc)
         self.errors.append(FileError(relpath, 1, 1, f"cannot read the file: {reason}"))
+
+
+def _read_bytes(path: Path) -> bytes:
+    """`path.read_bytes()` without the buffered file object (a cold run reads every file)."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # (no newline translation)
+    try:
+        chunks = []
+        while chunk := os.read(descriptor, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
 
 
 class _ModuleNames:

@@ -195,7 +195,7 @@ def _offset_position(source: bytes, offset: int) -> tuple[int, int]:
     return line, offset - (source.rfind(b"\n", 0, offset) + 1) + 1
 
 
-@dataclass
+@dataclass(slots=True)
 class _CallDraft:
     scope: str
     func: Expr
@@ -208,7 +208,7 @@ class _CallDraft:
     is_with_item: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _FunctionDraft:
     qualname: str
     scope: str
@@ -374,31 +374,46 @@ class _Extractor:
         star = any(i.local == "*" for i in self.imports)
         params = {fn.qualname: set(fn.params[1:] if fn.cls else fn.params) for fn in self.functions}
         verdict: dict[int, bool] = {}
+        return [
+            index
+            for index in range(len(self.call_index))
+            if self.may_resolve(index, verdict, bound, params, star)
+        ]
 
-        def keep(index: int) -> bool:
-            if index in verdict:
-                return verdict[index]
-            verdict[index] = True  # (no cycles are possible; this just bounds the recursion)
-            draft = self.call_drafts.get(index)
-            if draft is None:
-                result = False
-            else:
-                root = draft.func
-                while isinstance(root, Attr):
-                    root = root.base
-                if isinstance(root, CallRef):
-                    result = keep(root.call)
-                elif isinstance(root, Name):
-                    if root.id in params.get(draft.scope, ()):
-                        result = False
-                    else:
-                        result = root.id in bound or star
-                else:
+    def may_resolve(
+        self,
+        index: int,
+        verdict: dict[int, bool],
+        bound: set[str],
+        params: dict[str, set[str]],
+        star: bool,
+    ) -> bool:
+        """`kept_calls`' test for one call, memoised in `verdict`.
+
+        A method rather than a closure: a recursive closure is a reference cycle, which would keep
+        the whole extractor alive until the (paused) cyclic garbage collector runs.
+        """
+        if index in verdict:
+            return verdict[index]
+        verdict[index] = True  # (no cycles are possible; this just bounds the recursion)
+        draft = self.call_drafts.get(index)
+        if draft is None:
+            result = False
+        else:
+            root = draft.func
+            while isinstance(root, Attr):
+                root = root.base
+            if isinstance(root, CallRef):
+                result = self.may_resolve(root.call, verdict, bound, params, star)
+            elif isinstance(root, Name):
+                if root.id in params.get(draft.scope, ()):
                     result = False
-            verdict[index] = result
-            return result
-
-        return [index for index in range(len(self.call_index)) if keep(index)]
+                else:
+                    result = root.id in bound or star
+            else:
+                result = False
+        verdict[index] = result
+        return result
 
     def codegen_positions(self, tree: cst.Module) -> _Positions:
         """Exact positions from one code-generation pass (the fallback of `fast_positions`)."""
@@ -520,11 +535,12 @@ class _Extractor:
     # -- the walk ---------------------------------------------------------------------------------
 
     def walk(self, node: cst.CSTNode) -> None:
-        visit = _DISPATCH.get(type(node))
-        if visit is None:
-            self.walk_children(node)
-        else:
+        kind = type(node)
+        visit = _DISPATCH.get(kind)
+        if visit is not None:
             visit(self, node)
+        elif kind in _INNER_TYPES:  # a leaf (a Name, a literal) holds nothing to record
+            self.walk_children(node)
 
     def visit_string(self, node: cst.FormattedString) -> None:
         """The source scan blanks f-strings (and t-strings): calls inside get no place."""
