@@ -6,4 +6,5 @@ import sys
 
 from pytest_agentcost.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # guarded: `--jobs` worker processes re-import the main module
+    sys.exit(main())
