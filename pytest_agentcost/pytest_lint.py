@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -304,11 +303,9 @@ def _analyse(config: pytest.Config, files: tuple[Path, ...]) -> LintResult:
 
 def _dump(result: LintResult, path: Path) -> None:
     """Write the results JSON atomically (readers never see half a file)."""
-    data = {**result.to_json(), "files": list(result.files)}
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(data, stream)
-    os.replace(temporary, path)
+    from pytest_agentcost.atomic import write_atomically
+
+    write_atomically(path, json.dumps({**result.to_json(), "files": list(result.files)}))
 
 
 def _load(path: Path) -> LintResult | None:

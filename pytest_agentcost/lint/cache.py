@@ -28,11 +28,11 @@ import io
 import json
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from pytest_agentcost import __version__
+from pytest_agentcost.atomic import write_atomically
 from pytest_agentcost.config import Config
 from pytest_agentcost.lint import facts as _facts_module
 from pytest_agentcost.lint import model as _model_module
@@ -220,14 +220,7 @@ class ExtractionCache:
         )
         try:
             self._prepare()
-            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".pack")
-            try:
-                with os.fdopen(handle, "wb") as stream:
-                    stream.write(buffer.getbuffer())
-                os.replace(temporary, self.pack_path)
-            except BaseException:
-                _unlink_quietly(Path(temporary))
-                raise
+            write_atomically(self.pack_path, buffer.getvalue())
         except OSError as exc:
             self.write_problem = (
                 f"cannot write the lint cache in {self.directory}: {exc.strerror or exc}"
@@ -272,9 +265,3 @@ class ExtractionCache:
                 except OSError:
                     pass  # only a courtesy for backup tools and git
 
-
-def _unlink_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:
-        pass

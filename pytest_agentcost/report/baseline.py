@@ -18,8 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pytest_agentcost.atomic import write_atomically
 from pytest_agentcost.report.data import ReportDataError, RunCost, money, parse_money
-from pytest_agentcost.report.files import write_text_atomically
 from pytest_agentcost.report.formatting import format_money
 
 __all__ = [
@@ -147,7 +147,7 @@ class Baseline:
 
     def save(self, path: Path, run: RunCost | None = None) -> None:
         """Write the baseline atomically (a crash never leaves half a file)."""
-        write_text_atomically(path, json.dumps(self.to_json(run), indent=2) + "\n")
+        write_atomically(path, json.dumps(self.to_json(run), indent=2) + "\n")
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from decimal import Decimal
 from html import escape
 from pathlib import Path
 
+from pytest_agentcost.atomic import write_atomically
 from pytest_agentcost.report.baseline import Comparison, TestChange
 from pytest_agentcost.report.data import ObservationNode, RunCost, TestCost, TraceSummary, money
-from pytest_agentcost.report.files import write_text_atomically
 from pytest_agentcost.report.formatting import format_count, format_money, format_share
 
 __all__ = ["MAX_NODES_PER_TEST", "render_html", "write_html_report"]
@@ -277,4 +277,4 @@ def render_html(run: RunCost, comparison: Comparison | None = None) -> str:
 
 def write_html_report(path: Path, run: RunCost, comparison: Comparison | None = None) -> None:
     """Write the HTML report to `path`."""
-    write_text_atomically(path, render_html(run, comparison))
+    write_atomically(path, render_html(run, comparison))

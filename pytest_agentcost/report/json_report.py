@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
+from pytest_agentcost.atomic import write_atomically
 from pytest_agentcost.report.baseline import Comparison
 from pytest_agentcost.report.data import (
     AgentTotals,
@@ -21,7 +22,6 @@ from pytest_agentcost.report.data import (
     TestCost,
     money,
 )
-from pytest_agentcost.report.files import write_text_atomically
 
 __all__ = ["REPORT_KIND", "SCHEMA_VERSION", "report_to_json", "run_from_json", "write_json_report"]
 
@@ -83,4 +83,4 @@ def run_from_json(data: Any) -> RunCost:
 
 def write_json_report(path: Path, run: RunCost, comparison: Comparison | None = None) -> None:
     """Write the JSON report to `path`."""
-    write_text_atomically(path, json.dumps(report_to_json(run, comparison), indent=2) + "\n")
+    write_atomically(path, json.dumps(report_to_json(run, comparison), indent=2) + "\n")
