@@ -171,23 +171,28 @@ def _date(value: Any, name: str) -> dt.date:
     raise ConfigError(f"{name} must be a date such as \"2026-12-01\", got {value!r}.")
 
 
+def non_negative_decimal(value: str | int | Decimal) -> Decimal | None:
+    """`value` as a finite, non-negative Decimal, or None when it is not one."""
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() and number >= 0 else None
+
+
 def decimal_value(value: Any, name: str) -> Decimal:
     """A money or percentage value written as a string (or an int); floats are refused."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ConfigError(
             f"{name} must be written as a string such as \"0.0000025\" (a TOML float loses "
             f"precision), got {value!r}."
         )
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            number = Decimal("NaN")
-        if number.is_finite() and number >= 0:
-            return number
-    raise ConfigError(f"{name} must be a non-negative number written as a string, got {value!r}.")
+    number = non_negative_decimal(value) if isinstance(value, int | str) else None
+    if number is None:
+        raise ConfigError(
+            f"{name} must be a non-negative number written as a string, got {value!r}."
+        )
+    return number
 
 
 def _tolerance(value: Any, name: str) -> Decimal:

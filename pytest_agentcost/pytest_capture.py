@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_agentcost.config import non_negative_decimal
 from pytest_agentcost.pytest_config import agentcost_config
 from pytest_agentcost.pytest_report import record_test_cost
 
@@ -126,11 +127,8 @@ def _max_cost(value: Any) -> Decimal | None:
             pytrace=False,
         )
     if isinstance(value, Decimal | int | str) and not isinstance(value, bool):
-        try:
-            amount = Decimal(value)
-        except InvalidOperation:
-            amount = Decimal("NaN")
-        if amount.is_finite() and amount >= 0:
+        amount = non_negative_decimal(value)
+        if amount is not None:
             return amount
     pytest.fail(
         f"@pytest.mark.agentcost: max_cost={value!r} is not a non-negative amount of USD; "

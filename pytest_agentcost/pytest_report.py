@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import pytest
 
+from pytest_agentcost.config import non_negative_decimal
 from pytest_agentcost.pytest_config import agentcost_config
 
 if TYPE_CHECKING:
@@ -129,11 +130,8 @@ def _tolerance(config: pytest.Config) -> Decimal:
     raw = config.getoption("agentcost_tolerance")
     if raw is None:
         return agentcost_config(config).tolerance
-    try:
-        value = Decimal(str(raw).strip().removesuffix("%"))
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0:
+    value = non_negative_decimal(str(raw).strip().removesuffix("%"))
+    if value is None:
         raise pytest.UsageError(
             f"--agentcost-tolerance must be a non-negative percentage such as 5 or 2.5, got {raw!r}."
         )

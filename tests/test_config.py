@@ -73,6 +73,7 @@ prices = { input = "0.0000003", output = "0.0000012" }
         ({"models": [{"match": "gpt", "prices": {"input": 0.5}}]}, "models[0].prices.input must be written as a string"),
         ({"models": [{"match": "gpt", "prices": {"input": "cheap"}}]}, "models[0].prices.input must be a non-negative number"),
         ({"models": [{"match": "gpt", "prices": {"input": "-1"}}]}, "models[0].prices.input must be a non-negative number"),
+        ({"models": [{"match": "gpt", "prices": {"input": -1}}]}, "models[0].prices.input must be a non-negative number"),
         ({"models": [{"match": "gpt"}]}, "models[0].prices must be a table"),
         ({"models": [{"match": "gpt", "prices": {"input": "1"}, "cost": 1}]}, "models[0] has an unknown key 'cost'"),
     ],
