@@ -1,7 +1,7 @@
 """The `agentcost` command (`python -m pytest_agentcost` is the same).
 
     agentcost lint [PATH ...] [--format text|json] [--no-cache] [--config PYPROJECT]
-                   [--select CODES] [--ignore CODES] [--jobs N]
+                   [--select CODES] [--ignore CODES] [--jobs N|auto]
     agentcost rules
 
 Exit codes: 0 clean, 1 findings or file errors, 2 a usage or configuration error.
@@ -21,8 +21,10 @@ from pytest_agentcost.config import (
     RULE_CODES,
     Config,
     ConfigError,
+    Jobs,
     config_for_args,
     find_pyproject,
+    jobs_value,
     load_config,
 )
 
@@ -69,10 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument(
         "-j",
         "--jobs",
-        type=_positive_int,
+        type=_jobs,
         metavar="N",
-        default=1,
-        help="extract uncached files in N processes (default 1; worth it for large cold runs)",
+        default=None,
+        help='extract uncached files in up to N processes, or "auto": one per CPU '
+        "(default: [tool.agentcost] jobs, else auto; a pool starts only for large cold runs)",
     )
     lint.add_argument(
         "--config",
@@ -98,14 +101,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def _jobs(text: str) -> Jobs:
     try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
+        return jobs_value(text, "--jobs")
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--jobs ")) from exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:

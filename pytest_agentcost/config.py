@@ -18,9 +18,21 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["Config", "ConfigError", "ModelPrice", "find_pyproject", "load_config", "parse_config"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Jobs",
+    "ModelPrice",
+    "find_pyproject",
+    "jobs_value",
+    "load_config",
+    "parse_config",
+]
 
 RULE_CODES = ("AC001", "AC002")
+
+#: How many processes a lint run may extract files in: a number, or "auto" (one per CPU).
+Jobs = int | Literal["auto"]
 
 
 class ConfigError(Exception):
@@ -53,12 +65,13 @@ class Config:
     select: tuple[str, ...] = RULE_CODES
     ignore: tuple[str, ...] = ()
     unverifiable_metadata: Literal["report", "ignore"] = "report"
+    jobs: Jobs = "auto"
     # capture and cost
     price_date: dt.date | None = None
     models: tuple[ModelPrice, ...] = ()
     enforce_attribution: bool = False
     # run-wide report
-    tolerance: Decimal = Decimal("5")
+    tolerance: Decimal = Decimal(5)
     # where it came from (not a key)
     source: Path | None = field(default=None, compare=False)
 
@@ -142,14 +155,30 @@ def _rule_codes(value: Any, name: str) -> tuple[str, ...]:
     codes = tuple(code.upper() for code in _strings(value, name))
     for code in codes:
         if code not in RULE_CODES:
-            raise ConfigError(f"{name} names an unknown rule '{code}'. Known rules: {', '.join(RULE_CODES)}.")
+            raise ConfigError(
+                f"{name} names an unknown rule '{code}'. Known rules: {', '.join(RULE_CODES)}."
+            )
     return codes
 
 
 def _unverifiable(value: Any, name: str) -> str:
     if value not in ("report", "ignore"):
-        raise ConfigError(f"{name} must be \"report\" or \"ignore\", got {value!r}.")
+        raise ConfigError(f'{name} must be "report" or "ignore", got {value!r}.')
     return str(value)
+
+
+def jobs_value(value: Any, name: str) -> Jobs:
+    """A process count: a whole number of at least 1, or "auto"."""
+    if value == "auto":
+        return "auto"
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    if isinstance(value, str) and value.isdigit() and int(value) >= 1:
+        return int(value)
+    raise ConfigError(
+        f'{name} must be "auto" (one process per CPU) or a whole number of at least 1, '
+        f"got {value!r}."
+    )
 
 
 def _bool(value: Any, name: str) -> bool:
@@ -168,7 +197,7 @@ def _date(value: Any, name: str) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise ConfigError(f"{name} must be a date such as \"2026-12-01\", got {value!r}.")
+    raise ConfigError(f'{name} must be a date such as "2026-12-01", got {value!r}.')
 
 
 def non_negative_decimal(value: str | int | Decimal) -> Decimal | None:
@@ -184,7 +213,7 @@ def decimal_value(value: Any, name: str) -> Decimal:
     """A money or percentage value written as a string (or an int); floats are refused."""
     if isinstance(value, bool | float):
         raise ConfigError(
-            f"{name} must be written as a string such as \"0.0000025\" (a TOML float loses "
+            f'{name} must be written as a string such as "0.0000025" (a TOML float loses '
             f"precision), got {value!r}."
         )
     number = non_negative_decimal(value) if isinstance(value, int | str) else None
@@ -212,12 +241,14 @@ def _models(value: Any, name: str) -> tuple[ModelPrice, ...]:
         unknown = set(entry) - {"match", "prices", "name", "start_date"}
         if unknown:
             raise ConfigError(
-                f"{here} has an unknown key '{sorted(unknown)[0]}'. "
+                f"{here} has an unknown key '{min(unknown)}'. "
                 "Known keys: match, prices, name, start_date."
             )
         match = entry.get("match")
         if not isinstance(match, str) or not match:
-            raise ConfigError(f"{here}.match must be a regular expression string, such as \"(?i)^gpt-4o$\".")
+            raise ConfigError(
+                f'{here}.match must be a regular expression string, such as "(?i)^gpt-4o$".'
+            )
         try:
             re.compile(match)
         except re.error as exc:
@@ -226,7 +257,7 @@ def _models(value: Any, name: str) -> tuple[ModelPrice, ...]:
         if not isinstance(prices, Mapping) or not prices:
             raise ConfigError(
                 f"{here}.prices must be a table of USD per unit keyed by usage type, "
-                "such as { input = \"0.0000025\", output = \"0.00001\" }."
+                'such as { input = "0.0000025", output = "0.00001" }.'
             )
         parsed = {str(k): decimal_value(v, f"{here}.prices.{k}") for k, v in prices.items()}
         label = entry.get("name", "")
@@ -245,6 +276,7 @@ _PARSERS: dict[str, Any] = {
     "select": _rule_codes,
     "ignore": _rule_codes,
     "unverifiable_metadata": _unverifiable,
+    "jobs": jobs_value,
     "price_date": _date,
     "models": _models,
     "enforce_attribution": _bool,

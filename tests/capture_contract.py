@@ -650,3 +650,55 @@ USAGE_DETAILS_CHECKS: tuple[SeedWorkflowCheck, ...] = (
 def check_id(check: SeedWorkflowCheck) -> str:
     """The test id of a check: its name without `assert_`, a sentence."""
     return check.__name__.removeprefix("assert_")
+
+
+# --- re-imports of langfuse (tests/capture/test_capture_reimport.py and its v2 counterpart) ---
+
+#: The test function of a pytester run whose generation (cost 0.0125, agent "security", 100 input
+#: tokens) is created by `call_security_agent()`, which each SDK line's snippet defines itself.
+CAPTURED_GENERATION_TEST = """
+
+def test_generation_is_captured_with_its_cost_and_agent(agentcost_capture):
+    call_security_agent()
+
+    costs = agentcost_capture.costs_by_agent()
+    assert list(costs) == ["security"]
+    assert costs["security"].total == Decimal("0.0125")
+    assert costs["security"].calls == 1
+    assert costs["security"].input_tokens == 100
+"""
+
+
+def forget_langfuse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drop every `langfuse` module, as pytester does after a run (restored after the test)."""
+    import sys
+
+    for name in [n for n in sys.modules if n == "langfuse" or n.startswith("langfuse.")]:
+        monkeypatch.delitem(sys.modules, name)
+
+
+def wrapper_depth(function: Callable[..., Any]) -> int:
+    """How many wrappers (`__wrapped__` links) stand in front of the SDK's own function."""
+    depth = 0
+    while hasattr(function, "__wrapped__"):
+        function = function.__wrapped__
+        depth += 1
+    return depth
+
+
+def check_a_fresh_import_in_a_second_in_process_run_still_captures(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, test_source: str
+) -> None:
+    """Two pytester runs of `test_source`; the second imports langfuse as new objects."""
+    import sys
+
+    forget_langfuse(monkeypatch)
+    pytester.makepyfile(test_reimported=test_source)
+
+    first = pytester.inline_run()
+    langfuse_was_dropped = "langfuse" not in sys.modules
+    second = pytester.inline_run()
+
+    assert langfuse_was_dropped  # so the second run imported langfuse as new objects
+    first.assertoutcome(passed=1)
+    second.assertoutcome(passed=1)

@@ -171,6 +171,7 @@ def test_a_config_error_exits_2_and_names_the_key(
         (["lint", "--ignore", "nope"], "--ignore"),
         (["lint", "--format", "xml"], "--format"),
         (["lint", "--jobs", "0"], "--jobs"),
+        (["lint", "--jobs", "all"], "--jobs"),
         (["lint", "--config", "other.toml"], "other.toml"),
         (["frobnicate"], "frobnicate"),
         ([], "lint"),
@@ -257,3 +258,33 @@ def test_version_option_prints_the_version(capsys: pytest.CaptureFixture[str]) -
 
     code, out, _ = run(capsys, "--version")
     assert code == 0 and out.strip() == f"agentcost {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("agentcost", "flag", "expected"),
+    [
+        ("", [], "auto"),
+        ("jobs = 3", [], 3),
+        ("jobs = 3", ["--jobs", "auto"], "auto"),
+        ("", ["-j", "2"], 2),
+    ],
+)
+def test_the_job_count_comes_from_the_flag_else_the_config_else_auto(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    agentcost: str,
+    flag: list[str],
+    expected: object,
+) -> None:
+    from pytest_agentcost.lint import engine
+
+    seen: list[object] = []
+    real = engine._extract_all
+    monkeypatch.setattr(
+        engine, "_extract_all", lambda todo, jobs: seen.append(jobs) or real(todo, 1)
+    )
+    make_project(project, {"app/agent.py": CLEAN}, agentcost)
+    code, _, _ = run(capsys, "lint", "--no-cache", *flag)
+    assert code == 0
+    assert seen == [expected]

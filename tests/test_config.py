@@ -37,6 +37,7 @@ observe_aliases = ["app.tracing.traced"]
 select = ["ac001", "AC002"]
 ignore = ["AC002"]
 unverifiable_metadata = "ignore"
+jobs = 3
 price_date = "2026-06-01"
 enforce_attribution = true
 tolerance = "2.5"
@@ -52,6 +53,7 @@ prices = { input = "0.0000003", output = "0.0000012" }
     assert config.required_metadata == ("agent_type", "team")
     assert config.enabled_rules() == ("AC001",)
     assert config.unverifiable_metadata == "ignore"
+    assert config.jobs == 3
     assert config.price_date == dt.date(2026, 6, 1)
     assert config.enforce_attribution is True
     assert config.tolerance == Decimal("2.5")
@@ -67,18 +69,41 @@ prices = { input = "0.0000003", output = "0.0000012" }
         ({"exclude": "build"}, "exclude must be a list of strings"),
         ({"select": ["AC999"]}, "select names an unknown rule 'AC999'"),
         ({"unverifiable_metadata": "warn"}, 'unverifiable_metadata must be "report" or "ignore"'),
+        ({"jobs": 0}, 'jobs must be "auto" (one process per CPU) or a whole number of at least 1'),
+        ({"jobs": "many"}, 'jobs must be "auto"'),
+        ({"jobs": True}, 'jobs must be "auto"'),
         ({"price_date": "yesterday"}, "price_date must be a date"),
         ({"enforce_attribution": "yes"}, "enforce_attribution must be true or false"),
-        ({"models": [{"match": "gpt-(", "prices": {"input": "1"}}]}, "models[0].match is not a valid regular expression"),
-        ({"models": [{"match": "gpt", "prices": {"input": 0.5}}]}, "models[0].prices.input must be written as a string"),
-        ({"models": [{"match": "gpt", "prices": {"input": "cheap"}}]}, "models[0].prices.input must be a non-negative number"),
-        ({"models": [{"match": "gpt", "prices": {"input": "-1"}}]}, "models[0].prices.input must be a non-negative number"),
-        ({"models": [{"match": "gpt", "prices": {"input": -1}}]}, "models[0].prices.input must be a non-negative number"),
+        (
+            {"models": [{"match": "gpt-(", "prices": {"input": "1"}}]},
+            "models[0].match is not a valid regular expression",
+        ),
+        (
+            {"models": [{"match": "gpt", "prices": {"input": 0.5}}]},
+            "models[0].prices.input must be written as a string",
+        ),
+        (
+            {"models": [{"match": "gpt", "prices": {"input": "cheap"}}]},
+            "models[0].prices.input must be a non-negative number",
+        ),
+        (
+            {"models": [{"match": "gpt", "prices": {"input": "-1"}}]},
+            "models[0].prices.input must be a non-negative number",
+        ),
+        (
+            {"models": [{"match": "gpt", "prices": {"input": -1}}]},
+            "models[0].prices.input must be a non-negative number",
+        ),
         ({"models": [{"match": "gpt"}]}, "models[0].prices must be a table"),
-        ({"models": [{"match": "gpt", "prices": {"input": "1"}, "cost": 1}]}, "models[0] has an unknown key 'cost'"),
+        (
+            {"models": [{"match": "gpt", "prices": {"input": "1"}, "cost": 1}]},
+            "models[0] has an unknown key 'cost'",
+        ),
     ],
 )
-def test_a_bad_key_or_value_raises_an_error_that_names_it(table: dict[str, object], expected: str) -> None:
+def test_a_bad_key_or_value_raises_an_error_that_names_it(
+    table: dict[str, object], expected: str
+) -> None:
     with pytest.raises(ConfigError) as excinfo:
         parse_config(table)
     assert expected in str(excinfo.value)
@@ -108,4 +133,6 @@ def test_a_broken_table_stops_a_pytest_run_with_a_usage_error(pytester: pytest.P
     pytester.makepyfile("def test_ok():\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "socket_guard")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown key 'required_metadat'. Did you mean 'required_metadata'?*"])
+    result.stderr.fnmatch_lines(
+        ["*unknown key 'required_metadat'. Did you mean 'required_metadata'?*"]
+    )

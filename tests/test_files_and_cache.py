@@ -508,17 +508,6 @@ def test_the_pack_keeps_one_entry_per_file_as_it_changes(tmp_path: Path) -> None
     )  # ... the second dropped it
 
 
-def test_extraction_in_a_process_pool_gives_the_same_results_as_in_process(tmp_path: Path) -> None:
-    agents = {
-        f"app/agent_{i:02d}.py": AGENT.replace("call_model", f"call_model_{i}") for i in range(60)
-    }
-    write(tmp_path, {**agents, "app/broken.py": "import langfuse\ndef broken(:\n"})
-    pooled = run_lint([tmp_path], Config(), root=tmp_path, cache=None, jobs=2)
-    serial = run_lint([tmp_path], Config(), root=tmp_path, cache=None, jobs=1)
-    assert len(serial.findings) >= 60 and len(serial.errors) == 1
-    assert pooled == serial
-
-
 @pytest.mark.parametrize("enabled", [True, False])
 def test_a_lint_run_leaves_the_garbage_collector_as_it_found_it(
     tmp_path: Path, enabled: bool

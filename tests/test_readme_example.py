@@ -44,7 +44,7 @@ synthesis = StubAgent("synthesis", "gpt-4o", {"input": 400, "output": 120}, 0.03
 
 def readme_block(first_line: str) -> str:
     """The README's fenced python block that starts with `first_line`."""
-    for block in re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S):
+    for block in re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL):
         if block.startswith(first_line):
             return str(block)
     raise AssertionError(f"README has no python block starting with {first_line!r}")

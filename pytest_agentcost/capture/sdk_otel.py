@@ -1,6 +1,7 @@
 """Langfuse 3.9+ / 4.x / 5.x adapter: every client records OpenTelemetry spans in memory, nothing exports.
 
-How the SDK is held offline (installed once per process by `install()`):
+How the SDK is held offline (`install()`, which `capture.sdk.install_recorder()` calls again,
+with the same recorder, whenever `langfuse` was imported afresh):
 
 - `LangfuseResourceManager._initialize_instance` (the per-public-key singleton that owns the
   tracer provider, the span processor and the REST clients, identical in name in 3.x, 4.x and
@@ -29,7 +30,7 @@ import json
 import os
 import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
@@ -41,9 +42,17 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import StatusCode
 
 from pytest_agentcost.capture.records import ObservationRecord, TraceAttributes
-from pytest_agentcost.capture.sdk import OFFLINE_BASE_URL, TEST_PUBLIC_KEY, TEST_SECRET_KEY
+from pytest_agentcost.capture.sdk import (
+    OFFLINE_BASE_URL,
+    TEST_PUBLIC_KEY,
+    TEST_SECRET_KEY,
+    PatchTarget,
+    Recorder,
+    patch_method,
+    unpatched_sdk_problem,
+)
 
-__all__ = ["OtelRecorder", "install", "span_to_record"]
+__all__ = ["PATCHED", "OtelRecorder", "install", "span_to_record"]
 
 SCOPE_NAME = "langfuse-sdk"
 _OBS_META = "langfuse.observation.metadata"
@@ -124,6 +133,9 @@ class OtelRecorder:
 
     def problems(self) -> list[str]:
         found: list[str] = []
+        reimported = unpatched_sdk_problem()
+        if reimported is not None:
+            found.append(reimported)
         if os.environ.get("LANGFUSE_TRACING_ENABLED", "true").strip().lower() == "false":
             found.append(_TRACING_ENABLED_MESSAGE)
         found.extend(self._disabled)
@@ -213,24 +225,32 @@ class _NullExporter(SpanExporter):
 # -- installing the hooks ----------------------------------------------------------------------
 
 
-def install(sdk_version: str) -> OtelRecorder:
-    """Patch the installed Langfuse SDK so every client records into a new `OtelRecorder`."""
-    from langfuse._client import client as client_module
-    from langfuse._client import resource_manager as rm_module
-    from langfuse._client import span_processor as sp_module
+#: What `install()` patches, in the order it receives them (resolved by `capture.sdk`).
+PATCHED = (
+    PatchTarget(("langfuse",)),
+    PatchTarget(("langfuse._client.resource_manager",), "LangfuseResourceManager"),
+    PatchTarget(("langfuse._client.span_processor",), "LangfuseSpanProcessor"),
+    PatchTarget(("langfuse._client.client",), "Langfuse"),
+)
 
-    recorder = OtelRecorder(sdk_version)
-    manager_cls: Any = rm_module.LangfuseResourceManager
-    processor_cls: Any = sp_module.LangfuseSpanProcessor
-    client_cls: Any = client_module.Langfuse
 
+def install(sdk_version: str, targets: Sequence[Any], recorder: Recorder | None) -> OtelRecorder:
+    """Patch the SDK objects `targets` (see `PATCHED`) so every client records into `recorder`.
+
+    A new `OtelRecorder` when `recorder` is None. Safe to repeat on the same classes: wrappers are
+    replaced, never stacked (`capture.sdk.patch_method`).
+    """
+    _package, manager_cls, processor_cls, client_cls = targets
+    otel = recorder if isinstance(recorder, OtelRecorder) else OtelRecorder(sdk_version)
     processor_cls.on_end = _drop_instead_of_export
-    manager_cls._initialize_instance = _wrap_initialize(manager_cls._initialize_instance, recorder)
-    client_cls.__init__ = _wrap_client_init(client_cls.__init__, recorder)
+    patch_method(
+        manager_cls, "_initialize_instance", lambda original: _wrap_initialize(original, otel)
+    )
+    patch_method(client_cls, "__init__", lambda original: _wrap_client_init(original, otel))
     with manager_cls._lock:
         for manager in list(manager_cls._instances.values()):
-            _retrofit(manager, recorder, processor_cls)
-    return recorder
+            _retrofit(manager, otel, processor_cls)
+    return otel
 
 
 def _drop_instead_of_export(self: Any, span: ReadableSpan) -> None:

@@ -28,15 +28,17 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from pytest_agentcost.capture.records import ObservationRecord, TraceAttributes
+from pytest_agentcost.capture.sdk import PatchTarget, Recorder, patch_method, unpatched_sdk_problem
 
-__all__ = ["V2Recorder", "install", "task_manager_class"]
+__all__ = ["PATCHED", "V2Recorder", "install", "task_manager_class"]
 
 # Event type -> observation type. `observation-create/-update` carry the type in the body.
 _OBSERVATION_TYPES = {
@@ -336,6 +338,9 @@ class V2Recorder:
 
     def problems(self) -> list[str]:
         """Settings that stop the capture. v2 captures despite `enabled=False`, missing keys and sampling."""
+        reimported = unpatched_sdk_problem()
+        if reimported is not None:
+            return [reimported]
         manager = task_manager_class()
         if self._patched is not None and manager.__dict__.get("add_task") is not self._patched:
             message = (
@@ -393,47 +398,50 @@ class V2Recorder:
         )
 
 
-_INSTALLED: V2Recorder | None = None
-_INSTALL_LOCK = threading.RLock()
+#: What `install()` patches, in the order it receives them (resolved by `capture.sdk`).
+PATCHED = (
+    PatchTarget(("langfuse",)),
+    # 2.55+ keeps TaskManager in `langfuse._task_manager`, 2.50 to 2.54 in a top-level module
+    PatchTarget(("langfuse._task_manager.task_manager", "langfuse.task_manager"), "TaskManager"),
+    PatchTarget(("langfuse.api.core.http_client",), "HttpClient"),
+    PatchTarget(("langfuse.api.core.http_client",), "AsyncHttpClient"),
+)
 
 
-def install(version: str) -> V2Recorder:
-    """Patch `TaskManager.add_task` (class level, once per process) and return the recorder."""
-    global _INSTALLED
-    # Import langfuse first, outside the lock: its import hook (capture.sdk.install_guard) may
-    # itself call install() on this thread, and then that call does the work.
-    manager = task_manager_class()
-    with _INSTALL_LOCK:
-        if _INSTALLED is not None:
-            return _INSTALLED
-        recorder = V2Recorder(version)
+def install(sdk_version: str, targets: Sequence[Any], recorder: Recorder | None) -> V2Recorder:
+    """Patch the SDK classes `targets` (see `PATCHED`) so every client records into `recorder`.
 
-        def add_task(self: Any, event: dict[str, Any]) -> None:
-            """pytest-agentcost: record the event in process instead of queueing it for upload."""
-            recorder.add_task(event)
+    A new `V2Recorder` when `recorder` is None. `TaskManager.add_task` is replaced on the class
+    (it is not wrapped, so patching again simply replaces it) and the REST clients are sealed.
+    """
+    _package, manager, http_client, async_http_client = targets
+    v2 = recorder if isinstance(recorder, V2Recorder) else V2Recorder(sdk_version)
 
-        manager.add_task = add_task
-        recorder._patched = add_task
-        _seal_rest_clients(recorder)
-        _INSTALLED = recorder
-        return recorder
+    def add_task(self: Any, event: dict[str, Any]) -> None:
+        """pytest-agentcost: record the event in process instead of queueing it for upload."""
+        v2.add_task(event)
+
+    manager.add_task = add_task
+    v2._patched = add_task
+    _seal_rest_clients(v2, (http_client, async_http_client))
+    return v2
 
 
-def _seal_rest_clients(recorder: V2Recorder) -> None:
+def _seal_rest_clients(recorder: V2Recorder, http_client_classes: Sequence[Any]) -> None:
     """Route every v2 REST call (all go through the API's `HttpClient`) to the in-memory transport.
 
     Patched on the classes, so the API clients of `Langfuse` objects built before install are
     covered too: each call first points its `httpx` client at `recorder.handle_request`.
     """
     import httpx
-    from langfuse.api.core.http_client import AsyncHttpClient, HttpClient
 
     def seal(client: Any) -> None:
         if isinstance(client, httpx.Client | httpx.AsyncClient):
             client._transport = httpx.MockTransport(recorder.handle_request)
             client._mounts = {}  # proxy mounts from the environment would bypass _transport
 
-    def offline(original: Any) -> Any:
+    def offline(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
         def method(self: Any, *args: Any, **kwargs: Any) -> Any:
             seal(getattr(self, "httpx_client", None))
             return original(self, *args, **kwargs)
@@ -441,7 +449,7 @@ def _seal_rest_clients(recorder: V2Recorder) -> None:
         method.__doc__ = "pytest-agentcost: answered in process, never sent."
         return method
 
-    for cls in (HttpClient, AsyncHttpClient):
+    for cls in http_client_classes:
         for name in ("request", "stream"):
             if name in cls.__dict__:
-                setattr(cls, name, offline(cls.__dict__[name]))
+                patch_method(cls, name, offline)

@@ -105,7 +105,8 @@ class _PackUnpickler(pickle.Unpickler):
         allowed = module in _ALLOWED_MODULES or (module == __name__ and name == "FileRecord")
         if allowed and name.isidentifier() and not name.startswith("_"):
             found = super().find_class(module, name)
-            if isinstance(found, type) and found.__module__ == module:  # defined there, not imported
+            # (a class defined in that module, not one it imports)
+            if isinstance(found, type) and found.__module__ == module:
                 return found
         raise pickle.UnpicklingError(f"unexpected class {module}.{name} in the lint cache")
 
@@ -264,4 +265,3 @@ class ExtractionCache:
                     marker.write_text(text, encoding="utf-8")
                 except OSError:
                     pass  # only a courtesy for backup tools and git
-

@@ -14,7 +14,6 @@ comments come from the same scan, so text in strings never counts.
 
 from __future__ import annotations
 
-import bisect
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -49,7 +48,7 @@ if TYPE_CHECKING:
 else:
     cst = None  # imported on first use, so importing this module (and warm cached runs) stay light
 
-__all__ = ["extract_file", "relevance_tokens"]
+__all__ = ["extract_file", "preload", "relevance_tokens"]
 
 # keyword arguments the rules read; everything else is dropped to keep FileFacts small
 KEPT_KWARGS = frozenset({"as_type", "metadata", "session_id", "name"})
@@ -188,6 +187,15 @@ def _import_libcst() -> None:
     import libcst
 
     cst = libcst
+
+
+def preload() -> None:
+    """Import libcst now (before forking workers, so that each does not import it again)."""
+    if globals()["cst"] is None:
+        try:
+            _import_libcst()
+        except ImportError:  # pragma: no cover - each extract_file reports it
+            pass
 
 
 def _offset_position(source: bytes, offset: int) -> tuple[int, int]:
@@ -787,20 +795,26 @@ def _dotted(node: cst.BaseExpression) -> str:
 
 @dataclass
 class _Remap:
-    """Renumbers call references after dropped calls; a reference to a dropped call becomes opaque."""
+    """Renumbers call references after dropped calls; a reference to a dropped call becomes opaque.
+
+    Equal results are also made one object (`interned`): a file names the same things again and
+    again, and the cache's pickle then stores, and a warm run rebuilds, each of them once.
+    """
 
     index: dict[int, int]
+    interned: dict[Expr, Expr] = field(default_factory=dict)
 
     def __call__(self, expr: Expr) -> Expr:
         if isinstance(expr, CallRef):
             new = self.index.get(expr.call)
-            return OPAQUE if new is None else CallRef(new)
-        if isinstance(expr, Attr):
+            expr = OPAQUE if new is None else CallRef(new)
+        elif isinstance(expr, Attr):
             base = self(expr.base)
-            return expr if base is expr.base else Attr(base, expr.attr)
-        if isinstance(expr, DictExpr) and expr.spreads:
-            return DictExpr(expr.keys, tuple(self(s) for s in expr.spreads), expr.dynamic)
-        return expr
+            if base is not expr.base:
+                expr = Attr(base, expr.attr)
+        elif isinstance(expr, DictExpr) and expr.spreads:
+            expr = DictExpr(expr.keys, tuple(self(s) for s in expr.spreads), expr.dynamic)
+        return self.interned.setdefault(expr, expr)
 
 
 _NODE_TYPES: tuple[frozenset[type], frozenset[type]] | None = None
@@ -898,89 +912,142 @@ _STRING_OR_COMMENT = re.compile(
     r'|"(?:[^"\\\r\n]|\\.)*"?',
     re.DOTALL,
 )
-_NEWLINE = re.compile(r"\r\n|\r|\n")
-_NOT_NEWLINE = re.compile(r"[^\r\n]")
-_DEF = re.compile(r"(?:async\s+)?def\s")
+_CR_NEWLINE = re.compile(r"\r\n?")
+_NOT_NEWLINE = re.compile(r"[^\n]")
+_CALL_OPENING = re.compile(r"\s*\(")
+# what ends a logical line: brackets change the depth, a backslash-newline continues the line
+_LOGICAL_LINE_TOKENS = re.compile(r"[()\[\]{}\n]|\\\n")
 _DEF_OR_CLASS_BEFORE = re.compile(r"(?:def|class)\s+$")
+_OPENING = frozenset("([{")
 
 
 @dataclass
 class _Scan:
     """The source with strings and comments blanked out, and its decorator and def lines."""
 
-    masked: str
-    line_starts: list[int]
-    decorators: list[tuple[int, int]]  # (line, column) of each `@`, in order
+    masked: str  # with every newline written as "\n"
+    decorators: list[tuple[int, int]]  # (line, 0-based column) of each `@`, in order
     defs: list[tuple[int, int, int]]  # (line, column, header end line) of each `def`, in order
     comments: list[tuple[int, str]]  # suppression-looking comments (line, text)
 
-    def place(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self.line_starts, offset)
-        return line, offset - self.line_starts[line - 1]
-
     def calls_named(self, names: Iterable[str]) -> dict[str, list[tuple[int, int]]]:
         """Where each `name(` occurs as a call (not in a string, comment, `def` or `class` line)."""
-        found: dict[str, list[tuple[int, int]]] = {}
-        alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
-        if not alternatives:
-            return found
         masked = self.masked
-        for match in re.finditer(r"(?<!\w)(" + alternatives + r")\s*\(", masked):
-            start = match.start()
-            if _DEF_OR_CLASS_BEFORE.search(masked, max(0, start - 16), start):
-                continue
-            found.setdefault(match.group(1), []).append(self.place(start))
+        hits: list[tuple[int, str]] = []
+        for name in names:
+            for start in _occurrences(masked, name):
+                before = masked[start - 1] if start else " "
+                if before.isalnum() or before == "_":
+                    continue  # the end of a longer name
+                if _CALL_OPENING.match(masked, start + len(name)) is None:
+                    continue  # not called here (or the start of a longer name)
+                if _DEF_OR_CLASS_BEFORE.search(masked, max(0, start - 16), start):
+                    continue
+                hits.append((start, name))
+        hits.sort()
+        found: dict[str, list[tuple[int, int]]] = {}
+        for (_, name), place in zip(hits, _places(masked, [start for start, _ in hits])):
+            found.setdefault(name, []).append(place)
         return found
 
 
+def _occurrences(text: str, needle: str) -> Iterator[int]:
+    """Every offset of `needle` in `text` (`str.find`: far faster here than a regex search)."""
+    position = text.find(needle)
+    while position != -1:
+        yield position
+        position = text.find(needle, position + 1)
+
+
+def _heads(masked: str) -> list[tuple[int, bool]]:
+    """(offset, is a decorator) of every `@` and `def` that starts a line, in order."""
+    heads = []
+    for token, is_decorator in (("@", True), ("def", False)):
+        for offset in _occurrences(masked, token):
+            indent = masked[masked.rfind("\n", 0, offset) + 1 : offset].strip(" \t\f")
+            if is_decorator:
+                if not indent:
+                    heads.append((offset, True))
+            elif (not indent or (indent == "async" and masked[offset - 1].isspace())) and masked[
+                offset + 3 : offset + 4
+            ].isspace():
+                heads.append((offset, False))
+    heads.sort()
+    return heads
+
+
 def _scan(text: str) -> _Scan:
-    """Blank strings and comments, then find the logical lines that start with `@` or `def`."""
-    pieces: list[str] = []
-    comments: list[tuple[int, str]] = []
-    previous = 0
-    for match in _STRING_OR_COMMENT.finditer(text):
-        start, end = match.span()
-        pieces.append(text[previous:start])
+    """Blank strings and comments, then find the logical lines that start with `@` or `def`.
+
+    Every line starting with `@` or `def` is taken, even one inside brackets (`@` as matrix
+    multiplication); such an extra line only makes the counts disagree with the tree, and the
+    caller then falls back to exact positions.
+    """
+    if "\r" in text:
+        text = _CR_NEWLINE.sub("\n", text)  # lines and columns are all that is reported
+    masked, comment_offsets = _mask(text)
+    heads = _heads(masked)
+    header_ends = {
+        offset: _logical_line_end(masked, offset)
+        for offset, is_decorator in heads
+        if not is_decorator
+    }
+    offsets = sorted(
+        {offset for offset, _ in heads} | set(header_ends.values()) | set(comment_offsets)
+    )
+    place = dict(zip(offsets, _places(masked, offsets)))
+    scan = _Scan(
+        masked, [], [], [(place[offset][0], chunk) for offset, chunk in comment_offsets.items()]
+    )
+    for offset, is_decorator in heads:
+        if is_decorator:
+            scan.decorators.append(place[offset])
+        else:
+            line, column = place[offset]
+            scan.defs.append((line, column, place[header_ends[offset]][0]))
+    return scan
+
+
+def _mask(text: str) -> tuple[str, dict[int, str]]:
+    """`text` with strings and comments blanked (newlines kept), and its suppression comments."""
+    comments: dict[int, str] = {}  # offset -> text of each comment that may be a suppression
+
+    def blank(match: re.Match[str]) -> str:
         chunk = match.group()
         if chunk[0] == "#":
             if _SUPPRESSION_HINT.search(chunk):
-                comments.append((start, chunk))
-            pieces.append(" " * len(chunk))
-        elif "\n" in chunk or "\r" in chunk:
-            pieces.append(_NOT_NEWLINE.sub(" ", chunk))
-        else:
-            pieces.append(" " * len(chunk))
-        previous = end
-    pieces.append(text[previous:])
-    masked = "".join(pieces)
-    line_starts = [0, *(m.end() for m in _NEWLINE.finditer(masked))]
-    scan = _Scan(masked, line_starts, [], [], [])
-    scan.comments = [(scan.place(offset)[0], chunk) for offset, chunk in comments]
+                comments[match.start()] = chunk
+        elif "\n" in chunk:
+            return _NOT_NEWLINE.sub(" ", chunk)
+        return " " * len(chunk)
+
+    return _STRING_OR_COMMENT.sub(blank, text), comments
+
+
+def _logical_line_end(masked: str, offset: int) -> int:
+    """The offset of the newline that ends the logical line running through `offset`."""
     depth = 0
-    continued = False
-    open_def = -1
-    for number, start in enumerate(line_starts, 1):
-        end = line_starts[number] if number < len(line_starts) else len(masked)
-        line = masked[start:end].rstrip("\r\n")
-        stripped = line.lstrip(" \t\f")
-        if depth == 0 and not continued:
-            if not stripped:
-                continue
-            column = len(line) - len(stripped)
-            open_def = -1
-            if stripped[0] == "@":
-                scan.decorators.append((number, column))
-            elif _DEF.match(stripped):
-                scan.defs.append((number, column, number))
-                open_def = len(scan.defs) - 1
-        elif open_def >= 0:
-            line_number, column, _ = scan.defs[open_def]
-            scan.defs[open_def] = (line_number, column, number)
-        depth += line.count("(") + line.count("[") + line.count("{")
-        depth -= line.count(")") + line.count("]") + line.count("}")
-        depth = max(depth, 0)
-        continued = line.rstrip().endswith("\\")
-    return scan
+    for match in _LOGICAL_LINE_TOKENS.finditer(masked, offset):
+        token = match.group()
+        if token == "\n":
+            if depth == 0:
+                return match.start()
+        elif token in _OPENING:
+            depth += 1
+        elif len(token) == 1:
+            depth = max(depth - 1, 0)
+    return len(masked)
+
+
+def _places(text: str, offsets: list[int]) -> list[tuple[int, int]]:
+    """(line, 0-based column) of each offset in `text` (offsets ascending), in one pass."""
+    places = []
+    line, previous = 1, 0
+    for offset in offsets:
+        line += text.count("\n", previous, offset)
+        previous = offset
+        places.append((line, offset - text.rfind("\n", 0, offset) - 1))
+    return places
 
 
 def _make_position_state(tree: cst.Module, targets: set[int]) -> Any:

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-__all__ = ["SKIPPED_DIRS", "ExcludeMatcher", "discover", "is_skipped_dir", "relative_path"]
+__all__ = [
+    "SKIPPED_DIRS",
+    "ExcludeMatcher",
+    "discover",
+    "discover_paths",
+    "is_skipped_dir",
+    "relative_path",
+]
 
 #: Directory names never descended into (explicitly named files inside them are still checked).
 SKIPPED_DIRS = frozenset(
@@ -40,9 +47,9 @@ def is_skipped_dir(name: str) -> bool:
     return name.startswith(".") or name in SKIPPED_DIRS
 
 
-def relative_path(path: Path, root: Path) -> str:
+def relative_path(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:
     """`path` relative to `root`, with forward slashes (`../x.py` for a path outside the root)."""
-    text, base = str(path), str(root)
+    text, base = os.fspath(path), os.fspath(root)
     if text.startswith(base) and text[len(base) : len(base) + 1] == os.sep:
         relative = text[len(base) + 1 :]  # the common case, without os.path.relpath's cost
     else:
@@ -125,31 +132,41 @@ def discover(paths: Iterable[Path], *, root: Path, exclude: Sequence[str] = ()) 
     suffix, unless `exclude` matches it; paths that do not exist are ignored (callers that want an
     error for them check first).
     """
+    return [Path(path) for path in discover_paths(paths, root=root, exclude=exclude)]
+
+
+def discover_paths(
+    paths: Iterable[str | os.PathLike[str]], *, root: Path, exclude: Sequence[str] = ()
+) -> list[str]:
+    """`discover`, as absolute path strings (a lint run handles thousands: no `Path` objects)."""
     excluded = ExcludeMatcher(tuple(exclude))
-    found: set[Path] = set()
+    base = str(root)
+    found: set[str] = set()
     for given in paths:
-        start = Path(os.path.abspath(given))
-        if start.is_file():
+        start = os.path.abspath(given)
+        if os.path.isfile(start):
             if not excluded(relative_path(start, root)):
                 found.add(start)
-        elif start.is_dir():
-            found.update(_walk(start, root, excluded))
-    return sorted(found)
+        elif os.path.isdir(start):
+            found.update(_walk(start, base, excluded))
+    return sorted(found, key=lambda path: path.split(os.sep))  # (part by part, as paths sort)
 
 
-def _walk(top: Path, root: Path, excluded: ExcludeMatcher) -> Iterable[Path]:
+def _walk(top: str, root: str, excluded: ExcludeMatcher) -> Iterable[str]:
     """The `.py` files under `top`, pruning skipped and excluded directories on the way down."""
     active = excluded.active
+
+    def is_excluded(path: str) -> bool:
+        return active and excluded(relative_path(path, root))
+
     for dirpath, dirnames, filenames in os.walk(top):
-        here = Path(dirpath)
         dirnames[:] = sorted(
             name
             for name in dirnames
-            if not is_skipped_dir(name)
-            and not (active and excluded(relative_path(here / name, root)))
+            if not is_skipped_dir(name) and not is_excluded(os.path.join(dirpath, name))
         )
         for name in filenames:
             if name.endswith(".py"):
-                path = here / name
-                if not (active and excluded(relative_path(path, root))):
+                path = os.path.join(dirpath, name)
+                if not is_excluded(path):
                     yield path

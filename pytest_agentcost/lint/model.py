@@ -45,7 +45,12 @@ class FileError:
         return f"{self.path}:{self.line}:{self.column}: error: {self.message}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "column": self.column, "message": self.message}
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)

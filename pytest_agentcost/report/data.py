@@ -10,7 +10,6 @@ Money is `Decimal` everywhere and a string in JSON; token counts are `int`.
 
 from __future__ import annotations
 
-import importlib.metadata
 import platform
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -420,14 +419,6 @@ class TestCost:
         )
 
 
-def _version_of(distribution: str) -> str | None:
-    """The installed version of a distribution, without importing it (None if absent)."""
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 @dataclass(frozen=True)
 class Environment:
     """What produced the figures: versions, and the date prices were looked up for."""
@@ -443,11 +434,12 @@ class Environment:
     def current(cls, price_date: str | None) -> Environment:
         """The environment of this process."""
         from pytest_agentcost import __version__
+        from pytest_agentcost.capture.sdk import installed_version  # reads metadata, imports no SDK
 
         return cls(
             plugin_version=__version__,
-            langfuse_version=_version_of("langfuse"),
-            genai_prices_version=_version_of("genai-prices"),
+            langfuse_version=installed_version("langfuse"),
+            genai_prices_version=installed_version("genai-prices"),
             python_version=platform.python_version(),
             price_date=price_date,
         )
