@@ -960,18 +960,25 @@ def _occurrences(text: str, needle: str) -> Iterator[int]:
 
 
 def _heads(masked: str) -> list[tuple[int, bool]]:
-    """(offset, is a decorator) of every `@` and `def` that starts a line, in order."""
+    """(offset, is a decorator) of every `@` and `[async] def` that starts a line, in order.
+
+    The offset is where the statement starts: the `@`, the `def`, or the `async` before it.
+    """
     heads = []
     for token, is_decorator in (("@", True), ("def", False)):
         for offset in _occurrences(masked, token):
-            indent = masked[masked.rfind("\n", 0, offset) + 1 : offset].strip(" \t\f")
+            line_start = masked.rfind("\n", 0, offset) + 1
+            before = masked[line_start:offset].lstrip(" \t\f")
             if is_decorator:
-                if not indent:
+                if not before:
                     heads.append((offset, True))
-            elif (not indent or (indent == "async" and masked[offset - 1].isspace())) and masked[
-                offset + 3 : offset + 4
-            ].isspace():
+                continue
+            if not masked[offset + 3 : offset + 4].isspace():
+                continue  # `default`, `define(...)`: not the keyword
+            if not before:
                 heads.append((offset, False))
+            elif before.rstrip(" \t\f") == "async" and before[-1] != "c":
+                heads.append((offset - len(before), False))
     heads.sort()
     return heads
 

@@ -71,6 +71,14 @@ def run():
     lf.trace(name="a").span(name="b").generation(name="c", metadata=lf.generation(name="d"))
     return [lf.span(name=str(i)) for i in range(3)]
 """,
+    "async functions without decorators, and names that contain def": """
+from langfuse import get_client
+class Agent:
+    async  def run(self, default=None):
+        return get_client().start_observation(as_type="generation", name="async")
+async def define(undefined):
+    return get_client().start_observation(name="defined")
+""",
     "classes, decorators on classes, PEP 695": """
 import dataclasses
 from langfuse import observe
@@ -88,6 +96,7 @@ def _uses_fast_path(source: bytes) -> bool:
     import libcst
 
     tree = libcst.parse_module(source)
+    extract.preload()  # (the extractor uses the module's own libcst reference)
     extractor = extract._Extractor(path="m.py", module="m", is_package=False, config=Config())
     for statement in tree.body:
         extractor.walk(statement)
@@ -151,3 +160,28 @@ def test_the_bundled_example_uses_the_fast_path_with_identical_results(
             s for f, s in zip(fast.calls, slow.calls) if f.line
         ]
     assert used and all(used)
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+OWN_SOURCES = sorted(
+    path
+    for folder in ("pytest_agentcost", "tests", "examples", "benchmarks")
+    for path in (REPOSITORY / folder).rglob("*.py")
+)
+
+
+def test_text_positions_match_the_code_generation_positions_on_this_repository(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every file of this project, read both ways: the facts must be identical, calls included."""
+    fast_paths = 0
+    for path in OWN_SOURCES:
+        source = path.read_bytes()
+        fast, slow = _both(source, monkeypatch)
+        assert fast.functions == slow.functions, path
+        assert fast.suppressions == slow.suppressions, path
+        for mine, exact in zip(fast.calls, slow.calls, strict=True):
+            assert mine.line == 0 or mine == exact, (path, mine, exact)
+        fast_paths += _uses_fast_path(source)
+    assert len(OWN_SOURCES) > 100
+    assert fast_paths >= 0.9 * len(OWN_SOURCES)  # the fallback stays the exception
