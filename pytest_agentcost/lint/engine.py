@@ -352,7 +352,7 @@ def available_cpus() -> int:
 
 
 def pool_start_method() -> str:
-    """ "fork" on Linux when this process has a single thread, else "spawn".
+    """How to start pool processes: "fork" on Linux in a single-threaded process, else "spawn".
 
     Forking copies the process with libcst already imported, so a worker starts at once; it is
     safe only while no other thread exists (a pytest-xdist worker, for one, runs execnet's I/O
