@@ -68,6 +68,8 @@ _BASE_TOKENS = (
 )
 
 _SUPPRESSION_HINT = re.compile(r"agentcost|noqa", re.IGNORECASE)
+# a quoted annotation naming a class, optionally `| None`: "Langfuse", "langfuse.Langfuse | None"
+_QUOTED_CLASS = re.compile(r"\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*(?:\|\s*None\s*)?")
 
 # fields that hold only whitespace or punctuation: the walk skips them
 _SKIPPED_FIELDS = frozenset(
@@ -226,6 +228,7 @@ class _FunctionDraft:
     node_id: int
     body_id: int
     decorator_ids: tuple[int, ...]
+    param_types: tuple[tuple[str, Expr], ...] = ()
     returns: list[Expr] = field(default_factory=list)
 
 
@@ -332,6 +335,7 @@ class _Extractor:
                     line,
                     column + 1,
                     tuple(sorted({def_line, *range(line, end + 1)})),
+                    tuple((name, remap(kind)) for name, kind in fn.param_types),
                 )
             )
         kept_set = set(kept)
@@ -379,8 +383,12 @@ class _Extractor:
         bound.update(fn.qualname.rpartition(".")[2] for fn in self.functions)
         bound.update(c.qualname.rpartition(".")[2] for c in self.classes)
         bound.update(fn.params[0] for fn in self.functions if fn.cls and fn.params)  # `self`, `cls`
+        bound.update(name for fn in self.functions for name, _ in fn.param_types)
         star = any(i.local == "*" for i in self.imports)
-        params = {fn.qualname: set(fn.params[1:] if fn.cls else fn.params) for fn in self.functions}
+        params = {  # (an annotated parameter may be a Langfuse client: its calls are kept)
+            fn.qualname: set(fn.params[1:] if fn.cls else fn.params) - dict(fn.param_types).keys()
+            for fn in self.functions
+        }
         verdict: dict[int, bool] = {}
         return [
             index
@@ -513,6 +521,35 @@ class _Extractor:
         if type(node) is cst.Await:
             return self.expr(node.expression)
         return OPAQUE
+
+    def annotated_class(self, node: cst.BaseExpression) -> Expr | None:
+        """The class an annotation names: `C`, `m.C`, `"C"`, `C | None`, `Optional[C]`; else None."""
+        if isinstance(node, cst.Name | cst.Attribute):
+            return self.expr(node)
+        if isinstance(node, cst.SimpleString):
+            text = _string_value(node)
+            match = _QUOTED_CLASS.fullmatch(text) if isinstance(text, str) else None
+            if match is None:
+                return None
+            first, *rest = match.group(1).split(".")
+            expr: Expr = Name(first)
+            for attr in rest:
+                expr = Attr(expr, attr)
+            return expr
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            if _is_none(node.right):
+                return self.annotated_class(node.left)
+            if _is_none(node.left):
+                return self.annotated_class(node.right)
+            return None
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            element = node.slice[0].slice
+            base = node.value
+            name = base.attr if isinstance(base, cst.Attribute) else base
+            optional = isinstance(name, cst.Name) and name.value == "Optional"
+            if optional and isinstance(element, cst.Index):
+                return self.annotated_class(element.value)
+        return None
 
     def dict_literal(self, node: cst.Dict) -> DictExpr:
         keys: list[str] = []
@@ -650,6 +687,11 @@ class _Extractor:
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 names.append(star.name.value)
+        param_types = []
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            kind = self.annotated_class(param.annotation.annotation) if param.annotation else None
+            if kind is not None:
+                param_types.append((param.name.value, kind))
         decorators = tuple(self.expr(d.decorator) for d in node.decorators)
         for decorator in node.decorators:
             self.decorator_order.append(id(decorator))
@@ -663,6 +705,7 @@ class _Extractor:
             scope=self.scope,
             cls=self.scope if self.scope_is_class else "",
             params=tuple(names),
+            param_types=tuple(param_types),
             decorators=decorators,
             node_id=id(node),
             body_id=id(node.body),
@@ -783,6 +826,10 @@ class _Extractor:
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
             self.imports.append(Import(self.scope, local, f"{base}.{name}" if base else name))
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
 
 
 def _dotted(node: cst.BaseExpression) -> str:

@@ -31,7 +31,7 @@ __all__ = [
     "expr_to_json",
 ]
 
-FACTS_VERSION = 3  # bump whenever the JSON shape or the meaning of a field changes
+FACTS_VERSION = 4  # bump whenever the JSON shape or the meaning of a field changes
 
 # Langfuse methods that create an observation -> its type (None: read `as_type`, default "span").
 # Extraction records where calls of these names are; the project pass classifies them.
@@ -193,6 +193,8 @@ class FunctionFacts:
     line: int  # first decorator line, else the def line
     column: int
     header_lines: tuple[int, ...]  # every decorator and signature line (for suppressions)
+    # parameters annotated with a class (`client: Langfuse`, `Langfuse | None`, `"Langfuse"`)
+    param_types: tuple[tuple[str, Expr], ...] = ()
 
     @property
     def name(self) -> str:
@@ -209,6 +211,7 @@ class FunctionFacts:
             self.line,
             self.column,
             list(self.header_lines),
+            [[name, expr_to_json(kind)] for name, kind in self.param_types],
         ]
 
     @classmethod
@@ -223,6 +226,7 @@ class FunctionFacts:
             data[6],
             data[7],
             tuple(data[8]),
+            tuple((name, expr_from_json(kind)) for name, kind in data[9]),
         )
 
 

@@ -99,6 +99,10 @@ class Client:
     """A Langfuse client (`Langfuse()` or `get_client()`)."""
 
 
+#: What a parameter annotation resolves to when the parameter is a Langfuse client.
+_CLIENT_TYPES = frozenset(Ext(name) for name in CLIENT_FACTORIES - {"langfuse.get_client"})
+
+
 @dataclass(frozen=True)
 class Obs:
     """An observation object returned (or bound with `as`) by the creating call `call` in `path`."""
@@ -240,6 +244,10 @@ class Resolver:
         if fn is not None and name in fn.params:
             if fn.cls and fn.params[0] == name:
                 return Cls(path, fn.cls, instance=True)
+            for param, annotation in fn.param_types:
+                # `client: Langfuse` (the annotation is evaluated where the def stands)
+                if param == name and self.value(annotation, path, fn.scope) in _CLIENT_TYPES:
+                    return Client()
             return UNKNOWN  # a parameter shadows every outer name
         values = index.bindings.get((scope, name))
         if values:

@@ -129,6 +129,70 @@ def run(client):
         [],
     ),
     (
+        "client parameter annotated Langfuse, Optional, union with None or quoted",
+        {
+            "app.py": """
+from typing import Optional
+
+import langfuse
+from langfuse import Langfuse
+
+def plain(client: Langfuse):
+    client.start_observation(as_type="generation", name="a")
+
+def optional(client: Optional[Langfuse] = None):
+    client.start_generation(name="b")
+
+def union(client: "langfuse.Langfuse | None" = None):
+    client.start_observation(as_type="generation", name="c", metadata={"agent_type": "x"})
+
+def quoted(client: "Langfuse"):
+    with client.start_as_current_observation(as_type="generation", name="d") as gen:
+        gen.update(metadata={"agent_type": "y"})
+
+class Agent:
+    def __init__(self, client: langfuse.Langfuse | None) -> None:
+        self.client = client
+
+    def run(self):
+        self.client.start_generation(name="e")
+"""
+        },
+        {"select": ("AC001",)},
+        [("app.py", 7, "AC001"), ("app.py", 10, "AC001"), ("app.py", 24, "AC001")],
+    ),
+    (
+        "parameter annotated with another class or a type alias is not a client",
+        {
+            "app.py": """
+from langfuse import Langfuse
+from other_sdk import Client
+
+def run(client: Client, items: list[Langfuse], either: Langfuse | Client):
+    client.start_observation(as_type="generation", name="a")
+    items.start_generation(name="b")
+    either.start_generation(name="c")
+"""
+        },
+        {},
+        [],
+    ),
+    (
+        "v2 client parameter: a trace without session_id and a generation without agent_type",
+        {
+            "app.py": """
+from langfuse import Langfuse
+
+def handle(langfuse: Langfuse, session: str) -> None:
+    trace = langfuse.trace(name="request")
+    trace.generation(name="g", metadata={"team": "x"})
+    langfuse.trace(name="ok", session_id=session)
+"""
+        },
+        {},
+        [("app.py", 4, "AC002"), ("app.py", 5, "AC001")],
+    ),
+    (
         "import inside a function",
         {
             "app.py": """
