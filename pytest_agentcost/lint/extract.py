@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_agentcost.config import Config
 from pytest_agentcost.lint.facts import (
     CREATORS,
+    OBJECT_UPDATES,
     OPAQUE,
     Attr,
     Binding,
@@ -375,9 +376,10 @@ class _Extractor:
         """The calls worth recording: not those whose callee can only be unknown at project time.
 
         A callee rooted in a literal (`" ".join`), in a parameter of the calling function (other
-        than a method's `self`), or in a name bound nowhere in the file (a builtin such as `len`)
-        can never resolve to Langfuse or to a project function, so it is dropped to keep the
-        facts (and the cache) small.
+        than a method's `self`, a parameter annotated with a class, and `param.update(...)` and
+        the other `OBJECT_UPDATES`), or in a name bound nowhere in the file (a builtin such as
+        `len`) can never resolve to Langfuse or to a project function, so it is dropped to keep
+        the facts (and the cache) small.
         """
         bound = {b.name for b in self.bindings} | {i.local for i in self.imports}
         bound.update(fn.qualname.rpartition(".")[2] for fn in self.functions)
@@ -423,7 +425,11 @@ class _Extractor:
                 result = self.may_resolve(root.call, verdict, bound, params, star)
             elif isinstance(root, Name):
                 if root.id in params.get(draft.scope, ()):
-                    result = False
+                    # `param.update(...)`: the project pass may know what callers pass in
+                    func = draft.func
+                    result = (
+                        isinstance(func, Attr) and func.base is root and func.attr in OBJECT_UPDATES
+                    )
                 else:
                     result = root.id in bound or star
             else:

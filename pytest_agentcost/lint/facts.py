@@ -31,7 +31,12 @@ __all__ = [
     "expr_to_json",
 ]
 
-FACTS_VERSION = 4  # bump whenever the JSON shape or the meaning of a field changes
+FACTS_VERSION = 5  # bump whenever the JSON shape or the meaning of a field changes
+
+# Methods that set metadata or a session on an observation object. Their calls are kept even on a
+# parameter (`def tag(gen): gen.update(metadata=...)`): the project pass follows the objects that
+# callers pass in.
+OBJECT_UPDATES = frozenset({"update", "end", "update_trace"})
 
 # Langfuse methods that create an observation -> its type (None: read `as_type`, default "span").
 # Extraction records where calls of these names are; the project pass classifies them.

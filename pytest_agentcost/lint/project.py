@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pytest_agentcost.config import Config
 from pytest_agentcost.lint.facts import (
     CREATORS,
+    OBJECT_UPDATES,
     Attr,
     CallFacts,
     CallRef,
@@ -526,6 +527,9 @@ class _Model:
 
     def classify(self) -> None:
         r = self.r
+        # `param.update(...)` calls, decided once every caller's arguments are known
+        on_params: list[tuple[CallKey, CallFacts, str, str]] = []
+        calls_with_args: list[tuple[str, CallFacts, Func]] = []
         for path, index in r.files.items():
             for fn in index.facts.functions:
                 if fn.cls and not fn.name.startswith("__"):
@@ -545,10 +549,14 @@ class _Model:
                             self.propagate_session_withs.add(key)
                 elif isinstance(func, Func):
                     self.edges[key] = (func.path, func.qualname)
+                    if call.args:
+                        calls_with_args.append((path, call, func))
                 elif isinstance(func, Unknown) and isinstance(call.func, Attr):
                     self.name_calls.setdefault((path, call.scope), []).append(
                         (call.func.attr, call.withs)
                     )
+                    if call.func.attr in OBJECT_UPDATES and isinstance(call.func.base, Name):
+                        on_params.append((key, call, call.func.base.id, call.func.attr))
                 elif (isinstance(func, Deco) or r.is_observe(func)) and call.args:
                     target = r.value(call.args[0], path, call.scope)
                     if isinstance(target, Func):
@@ -558,6 +566,40 @@ class _Model:
                         )
                         entry.decos.append(deco)
                         entry.applied_at = key
+        if on_params:
+            self.objects_on_params(on_params, calls_with_args)
+
+    def objects_on_params(
+        self,
+        on_params: list[tuple[CallKey, CallFacts, str, str]],
+        calls_with_args: list[tuple[str, CallFacts, Func]],
+    ) -> None:
+        """`def tag(gen): gen.update(metadata=...)` called as `tag(generation)` updates `generation`.
+
+        Observation objects passed positionally to a project function are matched to its
+        parameters (a method called on an instance, `self.tag(gen)`, gets `self` first), and each
+        update call on such a parameter counts as one on every object passed in.
+        """
+        r = self.r
+        wanted = {(key[0], call.scope, param) for key, call, param, _ in on_params}
+        passed: dict[tuple[str, str, str], list[Obs]] = {}
+        for path, call, func in calls_with_args:
+            fn = r.files[func.path].functions.get(func.qualname)
+            if fn is None:
+                continue
+            shift = 1 if fn.cls and isinstance(call.func, Attr) else 0
+            for position, arg in enumerate(call.args, start=shift):
+                if position >= len(fn.params) or not isinstance(arg, Name | CallRef):
+                    continue
+                target = (func.path, func.qualname, fn.params[position])
+                if target in wanted:
+                    value = r.value(arg, path, call.scope)
+                    if isinstance(value, Obs):
+                        passed.setdefault(target, []).append(value)
+        for key, call, param, method in on_params:
+            has_session = call.kwarg("session_id") is not None
+            for obs in passed.get((key[0], call.scope, param), ()):
+                self.classify_method(key, call, Method(obs, method), has_session)
 
     def classify_method(
         self, key: CallKey, call: CallFacts, func: Method, has_session: bool

@@ -193,6 +193,58 @@ def handle(langfuse: Langfuse, session: str) -> None:
         [("app.py", 4, "AC002"), ("app.py", 5, "AC001")],
     ),
     (
+        "metadata set by a helper the observation object is passed to",
+        {
+            "app/__init__.py": "",
+            "app/tagging.py": """
+def tag(generation, agent):
+    generation.update(metadata={"agent_type": agent})
+
+def describe(generation):
+    generation.update(output="done")
+""",
+            "app/agents.py": """
+from langfuse import get_client
+from app.tagging import describe, tag
+
+class Writer:
+    def label(self, gen):
+        gen.update(metadata={"agent_type": "writer"})
+
+    def run(self):
+        with get_client().start_as_current_observation(as_type="generation", name="a") as gen:
+            tag(gen, "planner")
+        second = get_client().start_observation(as_type="generation", name="b")
+        self.label(second)
+        third = get_client().start_observation(as_type="generation", name="c")
+        describe(third)
+        tag("not an observation", "x")
+""",
+        },
+        {"select": ("AC001",)},
+        [("app/agents.py", 13, "AC001")],
+    ),
+    (
+        "v2: the session set on a trace object by a helper",
+        {
+            "app.py": """
+from langfuse import Langfuse
+
+langfuse = Langfuse()
+
+def bind_session(trace, session_id):
+    trace.update(session_id=session_id)
+
+def handle(session_id):
+    trace = langfuse.trace(name="with-helper")
+    bind_session(trace, session_id)
+    langfuse.trace(name="without")
+"""
+        },
+        {"select": ("AC002",)},
+        [("app.py", 11, "AC002")],
+    ),
+    (
         "import inside a function",
         {
             "app.py": """
