@@ -266,6 +266,9 @@ class _Extractor:
         self.self_name = ""
         self.withs: list[int] = []
         self.in_fstring = 0
+        self.imported: set[tuple[str, str]] = set()  # (scope, local name) bound by an import
+        self.in_import_fallback = 0  # inside `except ImportError:` (or ModuleNotFoundError)
+        self.import_fallbacks: dict[tuple[str, str], None] = {}
         _node_types()  # also fills _DISPATCH
         self.anchor_names = set(CREATORS) | {"observe"}
         self.anchor_names.update(alias.rpartition(".")[2] for alias in config.observe_aliases)
@@ -370,6 +373,7 @@ class _Extractor:
             calls=tuple(calls),
             suppressions=tuple(suppressions),
             method_calls=tuple(method_calls),
+            import_fallbacks=tuple(self.import_fallbacks),
         )
 
     def kept_calls(self) -> list[int]:
@@ -706,6 +710,7 @@ class _Extractor:
         self.walk(params)
         if node.returns is not None:
             self.walk(node.returns)
+        self.note_fallback(node.name.value)
         draft = _FunctionDraft(
             qualname=qualname,
             scope=self.scope,
@@ -801,7 +806,20 @@ class _Extractor:
         return key.value if isinstance(key, Const) and isinstance(key.value, str) else None
 
     def bind(self, name: str, value: Expr) -> None:
+        self.note_fallback(name)
         self.bindings.append(Binding(self.scope, name, value))
+
+    def note_fallback(self, name: str) -> None:
+        """Remember `name` if this binds again, as an import fallback, a name imported here."""
+        if self.in_import_fallback and (self.scope, name) in self.imported:
+            self.import_fallbacks[(self.scope, name)] = None
+
+    def visit_except(self, node: cst.ExceptHandler | cst.ExceptStarHandler) -> None:
+        """`except ImportError:` bodies bind fallbacks for what the `try` imported."""
+        fallback = _catches_import_error(node.type)
+        self.in_import_fallback += fallback
+        self.walk_children(node)
+        self.in_import_fallback -= fallback
 
     def visit_return(self, node: cst.Return) -> None:
         if node.value is None:
@@ -816,10 +834,10 @@ class _Extractor:
             for alias in node.names:
                 dotted = _dotted(alias.name)
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    self.imports.append(Import(self.scope, alias.asname.name.value, dotted))
+                    self.add_import(alias.asname.name.value, dotted)
                 else:
                     head = dotted.partition(".")[0]
-                    self.imports.append(Import(self.scope, head, head))
+                    self.add_import(head, head)
             return
         source = _dotted(node.module) if node.module is not None else ""
         base = resolve_relative(self.module, self.is_package, len(node.relative), source)
@@ -831,7 +849,28 @@ class _Extractor:
             local = name
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
-            self.imports.append(Import(self.scope, local, f"{base}.{name}" if base else name))
+            self.add_import(local, f"{base}.{name}" if base else name)
+
+    def add_import(self, local: str, target: str) -> None:
+        """Record `import target as local`; a fallback import of an imported name is not one."""
+        if self.in_import_fallback and (self.scope, local) in self.imported:
+            self.import_fallbacks[(self.scope, local)] = None  # the `try`'s import is what runs
+            return
+        self.imported.add((self.scope, local))
+        self.imports.append(Import(self.scope, local, target))
+
+
+_FALLBACK_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+def _catches_import_error(node: cst.BaseExpression | None) -> bool:
+    """Whether an `except` clause catches a failed import (a bare `except:` does)."""
+    if node is None:
+        return True
+    if isinstance(node, cst.Tuple):
+        return any(_catches_import_error(element.value) for element in node.elements)
+    name = node.attr if isinstance(node, cst.Attribute) else node
+    return isinstance(name, cst.Name) and name.value in _FALLBACK_ERRORS
 
 
 def _is_none(node: cst.BaseExpression) -> bool:
@@ -936,6 +975,8 @@ def _node_types() -> tuple[frozenset[type], frozenset[type]]:
                 cst.ImportFrom: _Extractor.visit_import,
                 cst.FormattedString: _Extractor.visit_string,
                 cst.MatchClass: _Extractor.visit_match_class,
+                cst.ExceptHandler: _Extractor.visit_except,
+                cst.ExceptStarHandler: _Extractor.visit_except,
                 cst.IfExp: _Extractor.visit_if_exp,
             }
         )

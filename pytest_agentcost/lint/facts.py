@@ -31,7 +31,7 @@ __all__ = [
     "expr_to_json",
 ]
 
-FACTS_VERSION = 5  # bump whenever the JSON shape or the meaning of a field changes
+FACTS_VERSION = 6  # bump whenever the JSON shape or the meaning of a field changes
 
 # Methods that set metadata or a session on an observation object. Their calls are kept even on a
 # parameter (`def tag(gen): gen.update(metadata=...)`): the project pass follows the objects that
@@ -313,6 +313,9 @@ class FileFacts:
     # `obj.name(...)` calls on objects extraction cannot follow (a loop variable, a parameter):
     # (scope, method name, enclosing `with` call indices), for resolving calls by name
     method_calls: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
+    # (scope, name) of imported names that an `except ImportError:` handler binds again (a
+    # fallback such as `observe = None`): resolution takes the import, the fallback is ignored
+    import_fallbacks: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -330,6 +333,7 @@ class FileFacts:
             "method_calls": [
                 [scope, name, list(withs)] for scope, name, withs in self.method_calls
             ],
+            "import_fallbacks": [list(pair) for pair in self.import_fallbacks],
         }
 
     @classmethod
@@ -350,4 +354,5 @@ class FileFacts:
             method_calls=tuple(
                 (scope, name, tuple(withs)) for scope, name, withs in data["method_calls"]
             ),
+            import_fallbacks=tuple((scope, name) for scope, name in data["import_fallbacks"]),
         )

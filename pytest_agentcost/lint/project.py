@@ -148,11 +148,12 @@ class _FileIndex:
     star_imports: dict[str, list[str]] = field(default_factory=dict)
     class_attrs: dict[tuple[str, str], list[tuple[str, Expr]]] = field(default_factory=dict)
     calls_by_scope: dict[str, list[int]] = field(default_factory=dict)
+    import_fallbacks: frozenset[tuple[str, str]] = frozenset()
     v2: bool = False
 
     @classmethod
     def build(cls, facts: FileFacts) -> _FileIndex:
-        index = cls(facts)
+        index = cls(facts, import_fallbacks=frozenset(facts.import_fallbacks))
         for fn in facts.functions:
             index.functions[fn.qualname] = fn
         for klass in facts.classes:
@@ -250,6 +251,8 @@ class Resolver:
                 if param == name and self.value(annotation, path, fn.scope) in _CLIENT_TYPES:
                     return Client()
             return UNKNOWN  # a parameter shadows every outer name
+        if (scope, name) in index.import_fallbacks:  # `except ImportError: observe = None`
+            return self.qualified(index.imports[(scope, name)])
         values = index.bindings.get((scope, name))
         if values:
             for expr in reversed(values):

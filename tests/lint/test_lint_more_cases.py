@@ -245,6 +245,76 @@ def handle(session_id):
         [("app.py", 11, "AC002")],
     ),
     (
+        "optional langfuse import with fallbacks in except ImportError",
+        {
+            "app.py": """
+try:
+    from langfuse.decorators import langfuse_context, observe
+except ImportError:
+    langfuse_context = None
+
+    def observe(*args, **kwargs):
+        return lambda fn: fn
+
+@observe(as_type="generation")
+def tagged():
+    if langfuse_context is not None:
+        langfuse_context.update_current_observation(metadata={"agent_type": "writer"})
+
+@observe(as_type="generation")
+def untagged():
+    return "no metadata"
+
+@observe()
+def handle(session_id):
+    langfuse_context.update_current_trace(session_id=session_id)
+    tagged()
+    untagged()
+"""
+        },
+        {},
+        [("app.py", 14, "AC001")],
+    ),
+    (
+        "v3 optional import: fallback by module alias, tuple of errors and bare except",
+        {
+            "app.py": """
+try:
+    import langfuse as lf
+except (ModuleNotFoundError, RuntimeError):
+    lf = None
+try:
+    from langfuse import get_client
+except:
+    get_client = None
+
+@lf.observe(as_type="generation")
+def plan():
+    get_client().update_current_generation(metadata={"team": "core"})
+"""
+        },
+        {"select": ("AC001",)},
+        [("app.py", 10, "AC001")],
+    ),
+    (
+        "a fallback for a name the try did not import is the project's own",
+        {
+            "app.py": """
+try:
+    import orjson as json
+except ImportError:
+    def observe(*args, **kwargs):
+        return lambda fn: fn
+
+@observe(as_type="generation")
+def plan():
+    return "own decorator"
+"""
+        },
+        {},
+        [],
+    ),
+    (
         "import inside a function",
         {
             "app.py": """
