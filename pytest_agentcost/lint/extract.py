@@ -266,6 +266,9 @@ class _Extractor:
         self.self_name = ""
         self.withs: list[int] = []
         self.in_fstring = 0
+        self.global_names: set[str] = set()  # names the current function declares `global`
+        # (scope, name) -> index of the call whose result the name was last assigned
+        self.assigned_calls: dict[tuple[str, str], int] = {}
         self.imported: set[tuple[str, str]] = set()  # (scope, local name) bound by an import
         self.in_import_fallback = 0  # inside `except ImportError:` (or ModuleNotFoundError)
         self.import_fallbacks: dict[tuple[str, str], None] = {}
@@ -725,13 +728,16 @@ class _Extractor:
         self.functions.append(draft)
         self.function_by_scope[qualname] = draft
         saved = (self.scope, self.scope_is_class, self.current_class, self.self_name, self.withs)
+        saved_globals = self.global_names
         if self.scope_is_class and names:
             self.current_class, self.self_name = self.scope, names[0]
         else:
             self.current_class, self.self_name = "", ""
         self.scope, self.scope_is_class, self.withs = qualname, False, []
+        self.global_names = set()
         self.walk(node.body)
         self.scope, self.scope_is_class, self.current_class, self.self_name, self.withs = saved
+        self.global_names = saved_globals
 
     def visit_class(self, node: cst.ClassDef) -> None:
         qualname = f"{self.scope}.{node.name.value}" if self.scope else node.name.value
@@ -753,8 +759,18 @@ class _Extractor:
         for item in node.items:
             value = item.item
             self.walk(value)
+            index = -1
             if isinstance(value, cst.Call):
                 index = self.index_of(value)
+            elif isinstance(value, cst.Name):
+                # `ctx = client.start_as_current_observation(...)` earlier, then `with ctx:`
+                index = self.assigned_calls.get((self.scope, value.value), -1)
+                draft = self.call_drafts.get(index)
+                if draft is None or "as_current" not in draft.anchor:
+                    index = -1
+                else:
+                    draft.withs = tuple(self.withs)  # it starts here, inside these blocks
+            if index >= 0:
                 self.call_drafts[index].is_with_item = True
                 opened.append(index)
                 if item.asname is not None and isinstance(item.asname.name, cst.Name):
@@ -807,7 +823,16 @@ class _Extractor:
 
     def bind(self, name: str, value: Expr) -> None:
         self.note_fallback(name)
-        self.bindings.append(Binding(self.scope, name, value))
+        # `global _client` then `_client = Langfuse()` binds the module's `_client`
+        scope = "" if name in self.global_names else self.scope
+        self.bindings.append(Binding(scope, name, value))
+        if isinstance(value, CallRef):
+            self.assigned_calls[(scope, name)] = value.call
+        else:
+            self.assigned_calls.pop((scope, name), None)
+
+    def visit_global(self, node: cst.Global) -> None:
+        self.global_names.update(item.name.value for item in node.names)
 
     def note_fallback(self, name: str) -> None:
         """Remember `name` if this binds again, as an import fallback, a name imported here."""
@@ -943,7 +968,6 @@ _LEAF_NAMES = (
     "RightCurlyBrace",
     "ImportStar",
     "Nonlocal",
-    "Global",
 )
 
 
@@ -976,6 +1000,7 @@ def _node_types() -> tuple[frozenset[type], frozenset[type]]:
                 cst.FormattedString: _Extractor.visit_string,
                 cst.MatchClass: _Extractor.visit_match_class,
                 cst.ExceptHandler: _Extractor.visit_except,
+                cst.Global: _Extractor.visit_global,
                 cst.ExceptStarHandler: _Extractor.visit_except,
                 cst.IfExp: _Extractor.visit_if_exp,
             }

@@ -31,7 +31,7 @@ __all__ = [
     "expr_to_json",
 ]
 
-FACTS_VERSION = 6  # bump whenever the JSON shape or the meaning of a field changes
+FACTS_VERSION = 7  # bump whenever the JSON shape or the meaning of a field changes
 
 # Methods that set metadata or a session on an observation object. Their calls are kept even on a
 # parameter (`def tag(gen): gen.update(metadata=...)`): the project pass follows the objects that

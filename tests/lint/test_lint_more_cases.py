@@ -315,6 +315,53 @@ def plan():
         [],
     ),
     (
+        "a client created lazily in a module global declared `global`",
+        {
+            "app.py": """
+from langfuse import Langfuse
+
+_client = None
+
+def client():
+    global _client
+    if _client is None:
+        _client = Langfuse()
+    return _client
+
+def run():
+    client().start_observation(as_type="generation", name="lazy")
+"""
+        },
+        {"select": ("AC001",)},
+        [("app.py", 12, "AC001")],
+    ),
+    (
+        "an observation context assigned to a variable, then entered with `with`",
+        {
+            "app.py": """
+from contextlib import nullcontext
+
+from langfuse import get_client, propagate_attributes
+
+def run(task):
+    root = nullcontext()
+    if task:
+        root = get_client().start_as_current_observation(name="workflow")
+    with root:
+        with get_client().start_as_current_observation(as_type="generation", name="g") as gen:
+            gen.update(metadata={"agent_type": "writer"})
+
+def covered(session_id):
+    context = get_client().start_as_current_observation(name="covered")
+    with propagate_attributes(session_id=session_id):
+        with context:
+            pass
+"""
+        },
+        {},
+        [("app.py", 8, "AC002")],
+    ),
+    (
         "import inside a function",
         {
             "app.py": """
