@@ -391,9 +391,15 @@ class _Extractor:
         bound = {b.name for b in self.bindings} | {i.local for i in self.imports}
         bound.update(fn.qualname.rpartition(".")[2] for fn in self.functions)
         bound.update(c.qualname.rpartition(".")[2] for c in self.classes)
+        star = any(i.local == "*" for i in self.imports)
+        for fn in self.functions:
+            # an annotation can name a Langfuse client only through a name bound in the file (an
+            # import, an alias): `str`, `int`, `list[...]` cannot, and are forgotten here
+            fn.param_types = tuple(
+                (name, kind) for name, kind in fn.param_types if star or _root_name(kind) in bound
+            )
         bound.update(fn.params[0] for fn in self.functions if fn.cls and fn.params)  # `self`, `cls`
         bound.update(name for fn in self.functions for name, _ in fn.param_types)
-        star = any(i.local == "*" for i in self.imports)
         params = {  # (an annotated parameter may be a Langfuse client: its calls are kept)
             fn.qualname: set(fn.params[1:] if fn.cls else fn.params) - dict(fn.param_types).keys()
             for fn in self.functions
@@ -896,6 +902,12 @@ def _catches_import_error(node: cst.BaseExpression | None) -> bool:
         return any(_catches_import_error(element.value) for element in node.elements)
     name = node.attr if isinstance(node, cst.Attribute) else node
     return isinstance(name, cst.Name) and name.value in _FALLBACK_ERRORS
+
+
+def _root_name(expr: Expr) -> str:
+    while isinstance(expr, Attr):
+        expr = expr.base
+    return expr.id if isinstance(expr, Name) else ""
 
 
 def _is_none(node: cst.BaseExpression) -> bool:
