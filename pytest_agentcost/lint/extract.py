@@ -270,7 +270,7 @@ class _Extractor:
         # (scope, name) -> index of the call whose result the name was last assigned
         self.assigned_calls: dict[tuple[str, str], int] = {}
         self.imported: set[tuple[str, str]] = set()  # (scope, local name) bound by an import
-        self.in_import_fallback = 0  # inside `except ImportError:` (or ModuleNotFoundError)
+        self.in_import_fallback = 0  # inside an `except` that catches a failed import
         self.import_fallbacks: dict[tuple[str, str], None] = {}
         _node_types()  # also fills _DISPATCH
         self.anchor_names = set(CREATORS) | {"observe"}
@@ -386,7 +386,8 @@ class _Extractor:
         than a method's `self`, a parameter annotated with a class, and `param.update(...)` and
         the other `OBJECT_UPDATES`), or in a name bound nowhere in the file (a builtin such as
         `len`) can never resolve to Langfuse or to a project function, so it is dropped to keep
-        the facts (and the cache) small.
+        the facts (and the cache) small. Parameter annotations that cannot name a client (no name
+        the file binds, such as `str`) are forgotten here for the same reason.
         """
         bound = {b.name for b in self.bindings} | {i.local for i in self.imports}
         bound.update(fn.qualname.rpartition(".")[2] for fn in self.functions)
