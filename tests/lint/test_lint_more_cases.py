@@ -362,6 +362,24 @@ def covered(session_id):
         [("app.py", 8, "AC002")],
     ),
     (
+        "propagated trace metadata does not set agent_type on a generation",
+        {
+            "app.py": V3
+            + """
+@observe(as_type="generation")
+def plan(task):
+    return task
+
+@observe()
+def handle(session_id):
+    with propagate_attributes(session_id=session_id, metadata={"agent_type": "planner"}):
+        plan("x")
+"""
+        },
+        {},
+        [("app.py", 2, "AC001")],
+    ),
+    (
         "import inside a function",
         {
             "app.py": """
