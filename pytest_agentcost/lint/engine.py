@@ -345,10 +345,45 @@ def worker_count(jobs: Jobs, files: int, method: str) -> int:
 
 
 def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity mask where the platform has one)."""
+    """The CPUs this process may use: its affinity mask, capped by a container's CPU quota."""
     if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+        count = len(os.sched_getaffinity(0))
+    else:
+        count = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota()
+    return max(1, min(count, quota)) if quota is not None else count
+
+
+#: Where Linux control groups publish a CPU quota: v2 (`"200000 100000"`), then v1.
+CGROUP_CPU_FILES = (
+    ("/sys/fs/cgroup/cpu.max",),
+    ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us"),
+)
+
+
+def _cgroup_cpu_quota() -> int | None:
+    """How many CPUs a cgroup quota allows (a container started with `--cpus 2`), or None."""
+    for paths in CGROUP_CPU_FILES:
+        try:
+            text = " ".join(Path(path).read_text(encoding="ascii") for path in paths)
+        except (OSError, UnicodeDecodeError):
+            continue
+        return cpu_quota(text)
+    return None
+
+
+def cpu_quota(text: str) -> int | None:
+    """CPUs in a quota written as `"<quota> <period>"` (rounded up); None for no quota (`max`, -1)."""
+    fields = text.split()
+    if len(fields) != 2:
+        return None
+    try:
+        quota, period = int(fields[0]), int(fields[1])
+    except ValueError:
+        return None  # "max 100000": no quota
+    if quota <= 0 or period <= 0:
+        return None  # cgroup v1 writes -1 for no quota
+    return -(-quota // period)
 
 
 def pool_start_method() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -135,3 +136,26 @@ def test_forked_pool_extraction_runs_in_other_processes_with_the_same_results(
     assert report["method"] == "fork"
     assert report["others"] == 2
     assert report["result"] == serial.to_json()
+
+
+def test_a_container_cpu_quota_caps_the_automatic_process_count() -> None:
+    assert engine.cpu_quota("200000 100000\n") == 2
+    assert engine.cpu_quota("150000 100000") == 2  # a part of a CPU still gets a process
+    assert engine.cpu_quota("max 100000") is None
+    assert engine.cpu_quota("-1 100000") is None  # cgroup v1: no quota
+    assert engine.cpu_quota("garbage") is None
+
+
+def test_available_cpus_takes_the_smaller_of_the_affinity_and_the_quota(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quota = tmp_path / "cpu.max"
+    quota.write_text("100000 100000\n", encoding="ascii")
+    monkeypatch.setattr(engine, "CGROUP_CPU_FILES", ((str(quota),),))
+    assert engine.available_cpus() == 1
+    quota.write_text("max 100000\n", encoding="ascii")
+    assert engine.available_cpus() == (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    )
+    monkeypatch.setattr(engine, "CGROUP_CPU_FILES", ((str(tmp_path / "absent"),),))
+    assert engine.available_cpus() >= 1
