@@ -4,7 +4,7 @@
                    [--select CODES] [--ignore CODES] [--jobs N|auto]
     agentcost rules
 
-Exit codes: 0 clean, 1 findings or file errors, 2 a usage or configuration error.
+Exit codes: 0 clean, 1 findings or file errors, 2 a usage or configuration error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pytest_agentcost.config import (
 __all__ = ["CACHE_DIR_NAME", "main"]
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped with Ctrl-C
 #: The CLI's extraction cache, next to the pyproject.toml (or in the working directory).
 CACHE_DIR_NAME = ".agentcost_cache"
 
@@ -123,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ConfigError) as exc:
         print(f"agentcost: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("agentcost: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     parser.print_help(sys.stderr)
     return EXIT_USAGE
 

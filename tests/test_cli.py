@@ -288,3 +288,19 @@ def test_the_job_count_comes_from_the_flag_else_the_config_else_auto(
     code, _, _ = run(capsys, "lint", "--no-cache", *flag)
     assert code == 0
     assert seen == [expected]
+
+
+def test_ctrl_c_exits_130_with_one_line_instead_of_a_traceback(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_agentcost.lint import engine
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "run_lint", interrupted)
+    make_project(project, {"app/agent.py": CLEAN})
+    code, out, err = run(capsys, "lint")
+    assert code == 130
+    assert out == ""
+    assert err == "agentcost: interrupted.\n"
