@@ -273,7 +273,7 @@ class _Extractor:
         self.in_import_fallback = 0  # inside an `except` that catches a failed import
         self.import_fallbacks: dict[tuple[str, str], None] = {}
         _node_types()  # also fills _DISPATCH
-        self.anchor_names = set(CREATORS) | {"observe"}
+        self.anchor_names = set(CREATORS) | {"observe"} | {"create", "parse"}  # (OpenAI wrapper)
         self.anchor_names.update(alias.rpartition(".")[2] for alias in config.observe_aliases)
 
     # -- driver -------------------------------------------------------------------------------

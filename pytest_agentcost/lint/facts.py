@@ -33,6 +33,20 @@ __all__ = [
 
 FACTS_VERSION = 7  # bump whenever the JSON shape or the meaning of a field changes
 
+# The Langfuse OpenAI wrapper (`from langfuse.openai import openai`, or its `OpenAI` /
+# `AsyncOpenAI` / `AzureOpenAI` / `AsyncAzureOpenAI` clients): each of these calls on it creates a
+# generation (or an embedding) whose metadata is the call's `metadata=`.
+OPENAI_WRAPPER = "langfuse.openai"
+OPENAI_CLIENTS = frozenset({"OpenAI", "AsyncOpenAI", "AzureOpenAI", "AsyncAzureOpenAI"})
+OPENAI_CREATORS: dict[str, str] = {
+    "chat.completions.create": "generation",
+    "chat.completions.parse": "generation",
+    "beta.chat.completions.parse": "generation",
+    "completions.create": "generation",
+    "responses.create": "generation",
+    "embeddings.create": "embedding",
+}
+
 # Methods that set metadata or a session on an observation object. Their calls are kept even on a
 # parameter (`def tag(gen): gen.update(metadata=...)`): the project pass follows the objects that
 # callers pass in.

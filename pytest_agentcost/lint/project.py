@@ -15,6 +15,9 @@ from pytest_agentcost.config import Config
 from pytest_agentcost.lint.facts import (
     CREATORS,
     OBJECT_UPDATES,
+    OPENAI_CLIENTS,
+    OPENAI_CREATORS,
+    OPENAI_WRAPPER,
     Attr,
     CallFacts,
     CallRef,
@@ -393,6 +396,8 @@ class Resolver:
             return self.value(call.args[0], path, call.scope) if call.args else UNKNOWN
         if isinstance(func, Ext) and func.name in CLIENT_FACTORIES:
             return Client()
+        if isinstance(func, Ext) and _is_openai_client_class(func.name):
+            return Ext(f"{OPENAI_WRAPPER}.openai")  # a wrapped client: the wrapped module's API
         if isinstance(func, Method) and isinstance(func.receiver, (Client, Obs)):
             kind = self.created_kind(func, call)
             if kind is not None:
@@ -481,6 +486,20 @@ class Resolver:
 _NO_CALL = CallFacts("", Const(None), (), (), 0, 0)  # what a dangling call reference points at
 
 
+def _is_openai_client_class(name: str) -> bool:
+    """`langfuse.openai.OpenAI` and the other wrapped clients (also `langfuse.openai.openai.OpenAI`)."""
+    module, _, cls = name.rpartition(".")
+    return cls in OPENAI_CLIENTS and module in (OPENAI_WRAPPER, f"{OPENAI_WRAPPER}.openai")
+
+
+def openai_created_kind(name: str) -> str | None:
+    """The observation type a Langfuse OpenAI wrapper call creates (`...chat.completions.create`)."""
+    prefix = f"{OPENAI_WRAPPER}.openai."
+    if not name.startswith(prefix):
+        return None
+    return OPENAI_CREATORS.get(name[len(prefix) :])
+
+
 def _literal(expr: Expr | None) -> str | None:
     return expr.value if isinstance(expr, Const) and isinstance(expr.value, str) else None
 
@@ -545,6 +564,8 @@ class _Model:
                 has_session = call.kwarg("session_id") is not None
                 if isinstance(func, Method):
                     self.classify_method(key, call, func, has_session)
+                elif isinstance(func, Ext) and (created := openai_created_kind(func.name)):
+                    self.creations[key] = (created, "openai")
                 elif isinstance(func, Ext) and func.name in PROPAGATE:
                     if has_session:
                         self.session_calls.add(key)
@@ -901,6 +922,8 @@ class _Model:
             symbol = _literal(call.kwarg("name")) or call.scope or "<module>"
             is_block = call.is_with_item and "as_current" in name
             via = "trace" if name == "trace" else "block" if is_block else "call"
+            if name == "openai":
+                via = "openai"
             site = Site(
                 path, call.line, call.column, symbol, self.header(path, call.scope), style, via
             )

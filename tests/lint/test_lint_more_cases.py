@@ -380,6 +380,53 @@ def handle(session_id):
         [("app.py", 2, "AC001")],
     ),
     (
+        "calls of the Langfuse OpenAI wrapper are generations",
+        {
+            "app/__init__.py": "",
+            "app/llm.py": """
+from langfuse.openai import AsyncOpenAI, openai
+
+client = AsyncOpenAI()
+""",
+            "app/agents.py": """
+from langfuse.openai import openai
+from app.llm import client
+
+def plan(task):
+    return openai.chat.completions.create(model="gpt-4o", messages=[], name="plan")
+
+def write(task):
+    return openai.chat.completions.create(
+        model="gpt-4o", messages=[], metadata={"agent_type": "writer"}
+    )
+
+async def embed(text):
+    return await client.embeddings.create(model="text-embedding-3-small", input=text)
+""",
+        },
+        {"select": ("AC001",)},
+        [("app/agents.py", 5, "AC001"), ("app/agents.py", 13, "AC001")],
+    ),
+    (
+        "the plain openai package is not the Langfuse wrapper",
+        {
+            "app.py": """
+import openai
+from openai import OpenAI
+from langfuse import observe
+
+client = OpenAI()
+
+@observe()
+def run(session_id):
+    openai.chat.completions.create(model="gpt-4o", messages=[])
+    client.chat.completions.create(model="gpt-4o", messages=[])
+"""
+        },
+        {"select": ("AC001",)},
+        [],
+    ),
+    (
         "import inside a function",
         {
             "app.py": """

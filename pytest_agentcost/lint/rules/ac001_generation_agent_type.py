@@ -12,7 +12,8 @@ CODE = "AC001"
 NAME = "generation-without-agent-type"
 CHECKS = (
     'Every generation or embedding (`@observe(as_type="generation")`, `start_*observation(as_type=...)`, '
-    "v3 `start_*generation`, v2 `.generation(...)`) sets each `required_metadata` key (default `agent_type`)."
+    "v3 `start_*generation`, v2 `.generation(...)`, calls of the Langfuse OpenAI wrapper) sets each "
+    "`required_metadata` key (default `agent_type`)."
 )
 FIX = (
     "Set the key on that observation: `metadata=` on the creating call, "
@@ -35,6 +36,8 @@ def _fix(site: Site, missing: list[str]) -> str:
                 f"add langfuse_context.update_current_observation(metadata={literal}) in its body"
             )
         return f"add get_client().update_current_generation(metadata={literal}) in its body"
+    if site.via == "openai":
+        return f"pass metadata={literal} to the call (the Langfuse OpenAI wrapper records it on the generation)"
     if site.via == "block":
         return (
             f"pass metadata={literal} to the call, or call "
@@ -64,6 +67,18 @@ def check(model: ProjectModel, config: Config) -> Iterator[tuple[Finding, tuple[
 
 
 VALID = (
+    Valid(
+        """\
+from langfuse.openai import OpenAI
+
+client = OpenAI()
+
+def summarise(text):
+    return client.chat.completions.create(
+        model="gpt-4o-mini", messages=[], metadata={"agent_type": "summariser"}
+    )
+"""
+    ),
     Valid(
         """\
 from langfuse import get_client, observe
@@ -96,6 +111,16 @@ def write(client, text):
 )
 
 INVALID = (
+    Invalid(
+        """\
+from langfuse.openai import openai
+
+def summarise(text):
+    return openai.chat.completions.create(model="gpt-4o-mini", messages=[])
+""",
+        expected=((4, CODE),),
+        config=(("select", ("AC001",)),),
+    ),
     Invalid(
         """\
 from langfuse import observe

@@ -17,7 +17,9 @@ class Site:
     symbol: str
     extra_lines: tuple[int, ...]  # decorator and def lines of the function it belongs to
     style: str  # "v2" or "v3" (v3, v4 and v5 share the API the messages name)
-    via: str  # "decorator", "call" or "block" (a `with` block); "trace" for a v2 trace
+    # "decorator", "call" or "block" (a `with` block); "trace" for a v2 trace; "openai" for a
+    # call of the Langfuse OpenAI wrapper (`openai.chat.completions.create(...)`)
+    via: str
 
 
 @dataclass(frozen=True)
