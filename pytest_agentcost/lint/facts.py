@@ -31,7 +31,7 @@ __all__ = [
     "expr_to_json",
 ]
 
-FACTS_VERSION = 7  # bump whenever the JSON shape or the meaning of a field changes
+FACTS_VERSION = 8  # bump whenever the JSON shape or the meaning of a field changes
 
 # The Langfuse OpenAI wrapper (`from langfuse.openai import openai`, or its `OpenAI` /
 # `AsyncOpenAI` / `AzureOpenAI` / `AsyncAzureOpenAI` clients): each of these calls on it creates a

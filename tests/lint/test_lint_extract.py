@@ -199,3 +199,15 @@ def test_relative_imports_resolve_against_the_module(
     module: str, is_package: bool, level: int, name: str, expected: str
 ) -> None:
     assert resolve_relative(module, is_package, level, name) == expected
+
+
+def test_calls_in_annotations_are_not_recorded_but_calls_in_defaults_are() -> None:
+    facts = extract(
+        b"from typing import Annotated\n"
+        b"from app.deps import Depends, default_db, make_client\n"
+        b"def handler(db: Annotated[str, Depends(default_db)] = make_client()) -> Depends(1):\n"
+        b"    total: Depends(2) = make_client()\n"
+    )
+    assert isinstance(facts, FileFacts)
+    called = sorted(getattr(call.func, "id", "") for call in facts.calls)
+    assert called == ["make_client", "make_client"]
