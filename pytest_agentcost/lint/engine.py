@@ -43,6 +43,7 @@ from pytest_agentcost.lint.files import discover_paths, relative_path
 from pytest_agentcost.lint.imports import module_name_for
 from pytest_agentcost.lint.model import FileError, LintResult
 from pytest_agentcost.lint.project import analyze
+from pytest_agentcost.lint.source_bytes import byte_problem
 
 __all__ = ["Jobs", "import_words", "run_lint", "select_relevant"]
 
@@ -117,6 +118,7 @@ def _run_lint(
     relevant = _close_over_imports(
         inputs.has_token, inputs.words_of, lambda path: module_of(path)[0]
     )
+    inputs.check_unparsed(relevant)
 
     # Answer what the cache can, extract the rest (possibly in parallel), then store it.
     results: dict[str, FileFacts | FileError] = {}
@@ -236,6 +238,20 @@ class _Inputs:
             digest = self._digests[relpath] = content_digest(source)
             self._learnt.add(relpath)
         return digest
+
+    def check_unparsed(self, relevant: Iterable[str]) -> None:
+        """Record an error for each file read but not parsed whose bytes cannot be Python text.
+
+        Such a file gets no stat record, so it is read and checked again on every run until fixed
+        (a file the index remembers was checked, and found fine, when it was recorded).
+        """
+        parsed = set(relevant)
+        for relpath, source in self._sources.items():
+            if relpath not in parsed:
+                problem = byte_problem(relpath, source)
+                if problem is not None:
+                    self.errors.append(problem)
+                    self._learnt.discard(relpath)
 
     def remember(self, cache: ExtractionCache, started_ns: int) -> None:
         """Give the cache a record of every file this run read or learnt something new about."""

@@ -42,6 +42,7 @@ from pytest_agentcost.lint.facts import (
 )
 from pytest_agentcost.lint.imports import resolve_relative
 from pytest_agentcost.lint.model import FileError
+from pytest_agentcost.lint.source_bytes import decode_error, nul_byte_error
 from pytest_agentcost.lint.suppress import parse_suppression
 
 if TYPE_CHECKING:
@@ -141,38 +142,17 @@ def extract_file(
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        nul = source.find(b"\0")
-        if nul >= 0:
-            line, column = _offset_position(source, nul)
-            return FileError(
-                path,
-                line,
-                column,
-                f"the file contains a NUL byte, so it cannot be parsed ({exc.message}); "
-                "remove the byte, or exclude the file if it is not Python source.",
-            )
+        nul = nul_byte_error(path, source, exc.message)
+        if nul is not None:
+            return nul
         return FileError(
             path,
             exc.editor_line,
             exc.editor_column,
             f"syntax error: {exc.message}; fix it so that the file parses as Python.",
         )
-    except UnicodeDecodeError as exc:
-        line, column = _offset_position(source, exc.start)
-        return FileError(
-            path,
-            line,
-            column,
-            f"cannot decode the file ({exc.reason}, byte {exc.object[exc.start : exc.start + 1]!r}); "
-            "save it as UTF-8 or fix its coding declaration.",
-        )
-    except SyntaxError as exc:
-        return FileError(
-            path,
-            exc.lineno or 1,
-            exc.offset or 1,
-            f"cannot decode the file ({exc.msg}); save it as UTF-8 or fix its coding declaration.",
-        )
+    except (UnicodeDecodeError, SyntaxError) as exc:
+        return decode_error(path, source, exc)
     except Exception as exc:  # noqa: BLE001 - no input may crash the checker
         return FileError(path, 1, 1, f"cannot parse the file: {type(exc).__name__}: {exc}")
     try:
@@ -203,11 +183,6 @@ def preload() -> None:
             _import_libcst()
         except ImportError:  # pragma: no cover - each extract_file reports it
             pass
-
-
-def _offset_position(source: bytes, offset: int) -> tuple[int, int]:
-    line = source.count(b"\n", 0, offset) + 1
-    return line, offset - (source.rfind(b"\n", 0, offset) + 1) + 1
 
 
 @dataclass(slots=True)

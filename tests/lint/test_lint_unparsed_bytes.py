@@ -1,0 +1,85 @@
+"""Files the pre-filter never parses are still reported when their bytes cannot be Python text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pytest_agentcost.config import Config
+from pytest_agentcost.lint.cache import ExtractionCache
+from pytest_agentcost.lint.engine import run_lint
+from pytest_agentcost.lint.extract import extract_file
+from pytest_agentcost.lint.model import FileError, LintResult
+from pytest_agentcost.lint.source_bytes import byte_problem
+
+#: (id, bytes of a file that never mentions Langfuse, expected line, column, words in the message)
+BAD_BYTES = [
+    ("NUL byte", b"x = 1\na\x00b = 2\n", 2, 2, "NUL byte"),
+    ("bad UTF-8 byte", b"x = 1\nname = '\xff'\n", 2, 9, "invalid start byte, byte b'\\xff'"),
+    ("bad byte in line 1", b"name = '\xff'\n", 1, 9, "byte b'\\xff'"),
+    ("bad for its coding", b"# -*- coding: ascii -*-\nname = '\xe9'\n", 2, 9, "cannot decode"),
+    ("unknown coding", b"# -*- coding: no-such-codec -*-\nx = 1\n", 1, 1, "no-such-codec"),
+]
+#: Bytes that are fine although they are not plain ASCII or declare an encoding.
+GOOD_BYTES = [
+    ("ASCII", b"x = 1\n"),
+    ("UTF-8", "name = 'caf\u00e9'\n".encode()),
+    ("UTF-8 with BOM", b"\xef\xbb\xbfname = 'x'\n"),
+    ("declared latin-1", b"# coding: latin-1\nname = '\xe9'\n"),
+    ("empty", b""),
+]
+
+
+def lint(root: Path, cache: ExtractionCache | None = None) -> LintResult:
+    return run_lint([root], Config(), root=root, cache=cache, jobs=1)
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "column", "words"),
+    [row[1:] for row in BAD_BYTES],
+    ids=[row[0] for row in BAD_BYTES],
+)
+def test_an_unparsed_file_whose_bytes_are_not_python_text_is_an_error(
+    tmp_path: Path, source: bytes, line: int, column: int, words: str
+) -> None:
+    (tmp_path / "plain.py").write_bytes(source)
+    (tmp_path / "fine.py").write_bytes(b"x = 1\n")
+    result = lint(tmp_path)
+    assert [(e.path, e.line, e.column) for e in result.errors] == [("plain.py", line, column)]
+    assert words in result.errors[0].message
+    assert result.files_checked == 2
+
+
+@pytest.mark.parametrize(
+    "source", [row[1] for row in GOOD_BYTES], ids=[row[0] for row in GOOD_BYTES]
+)
+def test_an_unparsed_file_that_decodes_is_not_an_error(tmp_path: Path, source: bytes) -> None:
+    (tmp_path / "plain.py").write_bytes(source)
+    assert lint(tmp_path).errors == ()
+
+
+@pytest.mark.parametrize(
+    "source", [row[1] for row in BAD_BYTES], ids=[row[0] for row in BAD_BYTES]
+)
+def test_the_byte_check_and_the_parser_report_the_same_error(source: bytes) -> None:
+    parsed = extract_file(source, path="m.py", module="m", is_package=False, config=Config())
+    assert isinstance(parsed, FileError)
+    unparsed = byte_problem("m.py", source)
+    assert unparsed is not None
+    assert (unparsed.line, unparsed.column) == (parsed.line, parsed.column)
+    assert re.split(r" \(|;", unparsed.message)[0] == re.split(r" \(|;", parsed.message)[0]
+
+
+def test_a_warm_run_still_reports_the_unparsed_file_until_it_is_fixed(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    bad = project / "plain.py"
+    bad.write_bytes(b"x = '\xff'\n")
+    cache_dir = tmp_path / "cache"
+    for _ in range(2):  # cold, then warm
+        result = lint(project, ExtractionCache(cache_dir, Config()))
+        assert [e.path for e in result.errors] == ["plain.py"]
+    bad.write_bytes(b"x = 'fixed'\n")
+    assert lint(project, ExtractionCache(cache_dir, Config())).errors == ()
