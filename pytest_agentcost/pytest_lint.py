@@ -61,6 +61,8 @@ class LintSettings:
 SETTINGS_KEY = pytest.StashKey[LintSettings]()
 #: The files of this run's lint items, recorded before `-m`/`-k` deselection.
 FILES_KEY = pytest.StashKey[tuple[Path, ...]]()
+#: Every Python file pytest walked past, also those `--lf` then skips without collecting them.
+SEEN_KEY = pytest.StashKey[set[Path]]()
 #: The one analysis of the run.
 OUTCOME_KEY = pytest.StashKey["LintResult"]()
 
@@ -190,6 +192,7 @@ class LintCollectionPlugin:
         settings = parent.config.stash[SETTINGS_KEY]
         if file_path.suffix != ".py" or settings.excluded(relative_path(file_path, settings.root)):
             return None
+        parent.config.stash.setdefault(SEEN_KEY, set()).add(file_path)
         lint_file: LintFile = LintFile.from_parent(parent, path=file_path)
         return lint_file
 
@@ -199,15 +202,19 @@ class LintCollectionPlugin:
     ) -> None:
         """Add the `lint_paths` files, put the lint items first (by node id), record the lint files.
 
-        Runs before `-m`/`-k` deselection, so the analysis always sees every lint file.
+        Runs before `-m`/`-k` deselection, so the analysis always sees every lint file, also the
+        files `--lf` skips (they were walked past, so `pytest_collect_file` recorded them).
         """
         from pytest_agentcost.lint.files import discover
 
         settings = config.stash[SETTINGS_KEY]
         seen = {item.path for item in items if isinstance(item, LintItem)}
+        walked: set[Path] = config.stash.get(SEEN_KEY, set())
+        files = seen | walked
         extra: list[pytest.Item] = []
         lint_paths = [settings.root / entry for entry in settings.config.lint_paths]
         for path in discover(lint_paths, root=settings.root, exclude=settings.config.exclude):
+            files.add(path)  # (also when `--lf` then skips collecting it)
             if path not in seen:
                 seen.add(path)
                 extra.extend(session.genitems(LintFile.from_parent(session, path=path)))
@@ -216,7 +223,7 @@ class LintCollectionPlugin:
         )
         others = [item for item in items if not isinstance(item, LintItem)]
         items[:] = lint_items + others
-        config.stash[FILES_KEY] = tuple(sorted({item.path for item in lint_items}))
+        config.stash[FILES_KEY] = tuple(sorted(files))
 
 
 def _node_id(item: pytest.Item) -> str:
@@ -293,11 +300,12 @@ def _analyse(config: pytest.Config, files: tuple[Path, ...]) -> LintResult:
 
     settings = config.stash[SETTINGS_KEY]
     pytest_cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
-    cache = (
-        ExtractionCache(pytest_cache.mkdir("agentcost-lint"), settings.config)
-        if pytest_cache
-        else None
-    )
+    cache = None
+    if pytest_cache is not None:
+        try:
+            cache = ExtractionCache(pytest_cache.mkdir("agentcost-lint"), settings.config)
+        except OSError:
+            pass  # a read-only checkout or a damaged .pytest_cache: the same results, uncached
     return engine.run_lint(list(files), settings.config, root=settings.root, cache=cache)
 
 

@@ -302,3 +302,60 @@ def finding_lines(result: pytest.RunResult) -> list[str]:
     return sorted(
         line for line in result.stdout.lines if ": AC00" in line and not line.startswith("FAILED")
     )
+
+
+def test_an_unreadable_file_under_lint_paths_fails_its_item(pytester: pytest.Pytester) -> None:
+    make_project(pytester, STANDARD, 'lint_paths = ["src"]')
+    (pytester.path / "src" / "app" / "gone.py").symlink_to(pytester.path / "nowhere.py")
+    result = run(pytester, "--agentcost-lint", "-rA", "-m", "agentcost_lint")
+    assert outcomes(result)["src/app/gone.py::agentcost-lint"] == "FAILED"
+    result.stdout.fnmatch_lines(["src/app/gone.py:1:1: error: cannot read the file: *"])
+
+
+def test_an_unusable_pytest_cache_falls_back_to_no_cache_with_the_same_findings(
+    pytester: pytest.Pytester, xdist_args: tuple[str, ...]
+) -> None:
+    make_project(pytester, STANDARD, 'lint_paths = ["src"]')
+    expected = finding_lines(run(pytester, "--agentcost-lint", "-p", "no:cacheprovider"))
+    # a file where the lint's cache directory should be: pytest's cache.mkdir() cannot make it
+    cache_dir = pytester.path / ".pytest_cache" / "d"
+    cache_dir.mkdir(parents=True)
+    (cache_dir / "agentcost-lint").write_text("not a directory")
+    result = run(pytester, "--agentcost-lint", "-rA", *xdist_args)
+    result.assert_outcomes(passed=4, failed=1)
+    assert finding_lines(result) == expected
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_last_failed_reruns_see_the_whole_project(pytester: pytest.Pytester) -> None:
+    files = {
+        "app/__init__.py": "",
+        # inner() is reached from outer(), under a session: not a trace root
+        "app/outer.py": (
+            "from langfuse import observe, propagate_attributes\n"
+            "from app.inner import inner\n"
+            "@observe()\n"
+            "def outer():\n"
+            "    with propagate_attributes(session_id='s'):\n"
+            "        return inner()\n"
+        ),
+        "app/inner.py": (
+            "from langfuse import observe\n"
+            "@observe()\n"
+            "def inner():\n"
+            "    return 1\n"
+            "@observe(as_type='generation')\n"
+            "def untagged():\n"
+            "    return 2\n"
+        ),
+        "tests/test_unit.py": "def test_unit():\n    assert True\n",
+    }
+    make_project(pytester, files, 'lint_paths = ["app"]')
+    first = run(pytester, "--agentcost-lint")
+    assert [line.split()[1:3] for line in finding_lines(first)] == [
+        ["AC001", "generation"],
+        ["AC002", "trace"],  # untagged() is a root; inner() is not
+    ]
+    rerun = run(pytester, "--agentcost-lint", "--lf", "-rA")
+    assert finding_lines(rerun) == finding_lines(first)
+    assert outcomes(rerun) == {"app/inner.py::agentcost-lint": "FAILED"}

@@ -21,10 +21,12 @@ file, loaded once and written once per run.
 
 from __future__ import annotations
 
+import errno
 import gc
 import multiprocessing
 import os
 import re
+import stat
 import sys
 import threading
 import time
@@ -272,9 +274,16 @@ class _Inputs:
 
 
 def _read_bytes(path: str) -> bytes:
-    """`path.read_bytes()` without the buffered file object (a cold run reads every file)."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))  # (no newline translation)
+    """`path.read_bytes()` without the buffered file object (a cold run reads every file).
+
+    Only a regular file is read: a FIFO, a device or a socket named `*.py` would block or never
+    end, so it is refused (opened without blocking, so that a FIFO cannot hang the open itself).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    descriptor = os.open(path, flags)  # (O_BINARY: no newline translation)
     try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
         chunks = []
         while chunk := os.read(descriptor, 1 << 20):
             chunks.append(chunk)

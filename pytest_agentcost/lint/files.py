@@ -129,8 +129,9 @@ def discover(paths: Iterable[Path], *, root: Path, exclude: Sequence[str] = ()) 
     """Every Python file under `paths` (files or directories), minus skipped dirs and `exclude`.
 
     The result is sorted and free of duplicates. A file named explicitly is taken whatever its
-    suffix, unless `exclude` matches it; paths that do not exist are ignored (callers that want an
-    error for them check first).
+    suffix, unless `exclude` matches it, and so is one that is no regular file (a dangling
+    symlink, a FIFO), so that reading it reports the problem; paths that do not exist are ignored
+    (callers that want an error for them check first).
     """
     return [Path(path) for path in discover_paths(paths, root=root, exclude=exclude)]
 
@@ -149,6 +150,8 @@ def discover_paths(
                 found.add(start)
         elif os.path.isdir(start):
             found.update(_walk(start, base, excluded))
+        elif os.path.lexists(start) and not excluded(relative_path(start, root)):
+            found.add(start)  # a dangling symlink, a FIFO...: reading it reports why it fails
     return sorted(found, key=lambda path: path.split(os.sep))  # (part by part, as paths sort)
 
 

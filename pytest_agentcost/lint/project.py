@@ -201,6 +201,7 @@ class Resolver:
         self._calls: dict[tuple[str, int], Value] = {}
         self._callees: dict[tuple[str, int], Value] = {}
         self._module_attrs: dict[tuple[str, str], Value | None] = {}
+        self._resolving: set[tuple[str, str, str]] = set()  # lookups under way
         self._depth = 0
 
     # -- names ------------------------------------------------------------------------------------
@@ -225,26 +226,40 @@ class Resolver:
         key = (path, scope, name)
         cached = self._lookups.get(key)
         if cached is not None:
+            if key in self._resolving:
+                # `langfuse = langfuse.get_client()`: in its own value, a name is what it was
+                # before the assignment (an import, a def), not the assignment itself
+                return self._lookup(path, scope, name, assignments=False)
             return cached
         self._lookups[key] = _IN_PROGRESS
-        result = self._lookup(path, scope, name)
+        self._resolving.add(key)
+        try:
+            result = self._lookup(path, scope, name)
+        finally:
+            self._resolving.discard(key)
         self._lookups[key] = result
         return result
 
-    def _lookup(self, path: str, scope: str, name: str) -> Value:
+    def _lookup(self, path: str, scope: str, name: str, *, assignments: bool = True) -> Value:
         index = self.files[path]
         current: str | None = scope
         while current is not None:
             in_class = current in index.classes
             if not in_class or current == scope:  # class bodies are not visible from their methods
-                found = self.lookup_in_scope(index, path, current, name)
+                found = self.lookup_in_scope(index, path, current, name, assignments=assignments)
                 if found is not None:
                     return found
             current = index.parent(current)
         return UNKNOWN
 
-    def lookup_in_scope(self, index: _FileIndex, path: str, scope: str, name: str) -> Value | None:
-        """The value `name` has when bound directly in `scope`, or None when it is not bound there."""
+    def lookup_in_scope(
+        self, index: _FileIndex, path: str, scope: str, name: str, *, assignments: bool = True
+    ) -> Value | None:
+        """The value `name` has when bound directly in `scope`, or None when it is not bound there.
+
+        Without `assignments`, only what binds the name otherwise counts (a parameter, a def, a
+        class, an import).
+        """
         fn = index.functions.get(scope)
         if fn is not None and name in fn.params:
             if fn.cls and fn.params[0] == name:
@@ -256,7 +271,7 @@ class Resolver:
             return UNKNOWN  # a parameter shadows every outer name
         if (scope, name) in index.import_fallbacks:  # `except ImportError: observe = None`
             return self.qualified(index.imports[(scope, name)])
-        values = index.bindings.get((scope, name))
+        values = index.bindings.get((scope, name)) if assignments else None
         if values:
             for expr in reversed(values):
                 result = self.value(expr, path, scope)
@@ -445,16 +460,28 @@ class Resolver:
     # -- metadata keys ----------------------------------------------------------------------------
 
     def keys(
-        self, expr: Expr, path: str, scope: str, depth: int = 0
+        self,
+        expr: Expr,
+        path: str,
+        scope: str,
+        depth: int = 0,
+        resolving: frozenset[tuple[str, str]] = frozenset(),
     ) -> tuple[frozenset[str], bool]:
-        """The literal keys a metadata value is known to have, and whether other keys are unknowable."""
+        """The literal keys a metadata value is known to have, and whether other keys are unknowable.
+
+        A name's keys are those of every value bound to it in the innermost scope that binds it
+        (`meta = {...}`, `meta["agent_type"] = ...`), also when that scope's function takes it as
+        a parameter: `meta = {**meta, "agent_type": x}` has the key whatever the caller passed.
+        Inside its own value (that `**meta`) a name stands for what it held before: a parameter
+        or an outer name, whose keys are unknowable or looked up further out.
+        """
         if depth > 20:
             return frozenset(), True
         if isinstance(expr, DictExpr):
             keys = set(expr.keys)
             unknown = expr.dynamic
             for spread in expr.spreads:
-                more, more_unknown = self.keys(spread, path, scope, depth + 1)
+                more, more_unknown = self.keys(spread, path, scope, depth + 1, resolving)
                 keys |= more
                 unknown = unknown or more_unknown
             return frozenset(keys), unknown
@@ -464,20 +491,21 @@ class Resolver:
             index = self.files[path]
             current: str | None = scope
             while current is not None:
-                fn = index.functions.get(current)
-                if fn is not None and expr.id in fn.params:
-                    return frozenset(), True
                 values = index.bindings.get((current, expr.id), []) + index.partial.get(
                     (current, expr.id), []
                 )
-                if values:
+                if values and (current, expr.id) not in resolving:
                     keys = set()
                     unknown = False
+                    inner = resolving | {(current, expr.id)}
                     for value in values:
-                        more, more_unknown = self.keys(value, path, current, depth + 1)
+                        more, more_unknown = self.keys(value, path, current, depth + 1, inner)
                         keys |= more
                         unknown = unknown or more_unknown
                     return frozenset(keys), unknown
+                fn = index.functions.get(current)
+                if fn is not None and expr.id in fn.params:
+                    return frozenset(), True
                 current = index.parent(current)
             return frozenset(), True
         return frozenset(), True
@@ -500,6 +528,16 @@ def openai_created_kind(name: str) -> str | None:
     return OPENAI_CREATORS.get(name[len(prefix) :])
 
 
+def _dotted(expr: Expr) -> str | None:
+    """`a.b.c` for a name or an attribute chain on a name, else None."""
+    if isinstance(expr, Name):
+        return expr.id
+    if isinstance(expr, Attr):
+        base = _dotted(expr.base)
+        return None if base is None else f"{base}.{expr.attr}"
+    return None
+
+
 def _literal(expr: Expr | None) -> str | None:
     return expr.value if isinstance(expr, Const) and isinstance(expr.value, str) else None
 
@@ -510,14 +548,41 @@ FuncKey = tuple[str, str]  # (path, qualname)
 CallKey = tuple[str, int]  # (path, call index)
 
 
+@dataclass(frozen=True)
+class _Effects:
+    """What applying a decorator (or a decorator factory) to a function does to it."""
+
+    decos: tuple[Deco, ...] = ()  # the observations it wraps the function in
+    # project decorators and the inner functions they return: "a decorator stacked on it"
+    wrappers: tuple[FuncKey, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Application:
+    """`observe(...)(fn)`, or a project factory called on `fn`: an observation made by a call."""
+
+    at: CallKey
+    effects: _Effects
+
+
 @dataclass
 class _Observed:
     """A function that runs inside an observation, and how it got there."""
 
-    decos: list[Deco] = field(default_factory=list)
+    decos: list[Deco] = field(default_factory=list)  # applied with `@` (directly or by a factory)
     # stacked project decorators and their inner functions
     wrappers: list[FuncKey] = field(default_factory=list)
-    applied_at: CallKey | None = None  # `observe(...)(fn)` call, when not applied with `@`
+    # each call that wraps it: an observation of its own, reported at the call
+    applications: list[_Application] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _OpaqueWrap:
+    """`observe(...)(target)` where the target is not a function of the analysed project."""
+
+    at: CallKey
+    deco: Deco
+    symbol: str
 
 
 class _Model:
@@ -535,6 +600,8 @@ class _Model:
         self.propagate_session_withs: set[CallKey] = set()
         self.edges: dict[CallKey, FuncKey] = {}
         self.observed: dict[FuncKey, _Observed] = {}
+        self.opaque_wraps: list[_OpaqueWrap] = []
+        self._effects_memo: dict[Func, _Effects] = {}
         self._meta_memo: dict[FuncKey, tuple[frozenset[str], bool]] = {}
         # calls resolved by name: (path, scope) -> [(method name, enclosing with indices)]
         self.name_calls: dict[FuncKey, list[tuple[str, tuple[int, ...]]]] = {}
@@ -575,6 +642,9 @@ class _Model:
                     self.edges[key] = (func.path, func.qualname)
                     if call.args:
                         calls_with_args.append((path, call, func))
+                        effects = self.decorator_effects(func, 0)
+                        if effects.decos:  # a project factory called directly: `traced(fn)`
+                            self.wrap(key, call, effects)
                 elif isinstance(func, Unknown) and isinstance(call.func, Attr):
                     self.name_calls.setdefault((path, call.scope), []).append(
                         (call.func.attr, call.withs)
@@ -582,14 +652,8 @@ class _Model:
                     if call.func.attr in OBJECT_UPDATES and isinstance(call.func.base, Name):
                         on_params.append((key, call, call.func.base.id, call.func.attr))
                 elif (isinstance(func, Deco) or r.is_observe(func)) and call.args:
-                    target = r.value(call.args[0], path, call.scope)
-                    if isinstance(target, Func):
-                        deco = func if isinstance(func, Deco) else Deco(None, r.is_v2_observe(func))
-                        entry = self.observed.setdefault(
-                            (target.path, target.qualname), _Observed()
-                        )
-                        entry.decos.append(deco)
-                        entry.applied_at = key
+                    deco = func if isinstance(func, Deco) else Deco(None, r.is_v2_observe(func))
+                    self.wrap(key, call, _Effects((deco,)))
         if on_params:
             self.objects_on_params(on_params, calls_with_args)
 
@@ -657,6 +721,37 @@ class _Model:
             if name == "update" and has_session and receiver.kind == "trace":
                 self.object_session.add(target)
 
+    def wrap(self, key: CallKey, call: CallFacts, effects: _Effects) -> None:
+        """Record a call that wraps its first argument in an observation (`observe(...)(fn)`)."""
+        r = self.r
+        path, scope = key[0], call.scope
+        factory = r.files[path].functions.get(scope)
+        if factory is not None and CallRef(key[1]) in factory.returns:
+            return  # a factory's `return observe(...)(inner)`: each function it decorates counts
+        target = r.value(call.args[0], path, scope)
+        if isinstance(target, Func):
+            entry = self.observed.setdefault((target.path, target.qualname), _Observed())
+            entry.applications.append(_Application(key, effects))
+        elif isinstance(target, Unknown | Ext) and not self.is_parameter(path, scope, call.args[0]):
+            # a function outside the analysed code (another library's, or a module that never
+            # mentions Langfuse, so nothing in it can set metadata): only the wrap can be checked
+            symbol = _dotted(call.args[0]) or scope or "<module>"
+            for deco in effects.decos:
+                self.opaque_wraps.append(_OpaqueWrap(key, deco, symbol))
+
+    def is_parameter(self, path: str, scope: str, expr: Expr) -> bool:
+        """Whether `expr` is a parameter of an enclosing function (a factory's `fn`)."""
+        if not isinstance(expr, Name):
+            return not isinstance(expr, Attr)  # `*args` and other forms: nothing to check
+        index = self.r.files[path]
+        current: str | None = scope
+        while current is not None:
+            fn = index.functions.get(current)
+            if fn is not None and expr.id in fn.params:
+                return True
+            current = index.parent(current)
+        return False
+
     def find_observed(self) -> None:
         """Every function with an observe decorator, directly, through a factory or a stacked wrapper."""
         r = self.r
@@ -664,50 +759,54 @@ class _Model:
             for fn in index.facts.functions:
                 for decorator in fn.decorators:
                     value = r.value(decorator, path, fn.scope)
-                    self.apply_decorator((path, fn.qualname), value, depth=0)
+                    effects = self.decorator_effects(value, depth=0)
+                    if effects.decos or effects.wrappers:
+                        entry = self.observed.setdefault((path, fn.qualname), _Observed())
+                        entry.decos.extend(effects.decos)
+                        entry.wrappers.extend(effects.wrappers)
 
-    def apply_decorator(self, target: FuncKey, value: Value, depth: int) -> None:
+    def decorator_effects(self, value: Value, depth: int) -> _Effects:
+        """The observations a decorator wraps a function in, and the project code it stacks on it."""
         r = self.r
-        if depth > 5:
-            return
         if r.is_observe(value):
-            self.observed.setdefault(target, _Observed()).decos.append(
-                Deco(None, r.is_v2_observe(value))
-            )
-        elif isinstance(value, Deco):
-            self.observed.setdefault(target, _Observed()).decos.append(value)
-        elif isinstance(value, Func):
-            # a project decorator: it may wrap with observe, and its body and inner functions are
-            # "a decorator stacked on it"
-            wrappers = [(value.path, value.qualname)]
-            fn = r.files[value.path].functions.get(value.qualname)
-            for expr in fn.returns if fn else ():
-                if isinstance(expr, CallRef):
-                    inner = r.callee(value.path, expr.call)
-                    if isinstance(inner, Deco) or r.is_observe(inner):
-                        self.apply_decorator(
-                            target,
-                            inner
-                            if isinstance(inner, Deco)
-                            else Deco(None, r.is_v2_observe(inner)),
-                            depth + 1,
-                        )
-                        continue
+            return _Effects((Deco(None, r.is_v2_observe(value)),))
+        if isinstance(value, Deco):
+            return _Effects((value,))
+        if not isinstance(value, Func) or depth > 5:
+            return _Effects()
+        memo = self._effects_memo.get(value)
+        if memo is not None:
+            return memo
+        self._effects_memo[value] = _Effects()  # a recursive factory adds nothing
+        # a project decorator: it may wrap with observe, and its body and inner functions are
+        # "a decorator stacked on it"
+        decos: list[Deco] = []
+        wrappers = [(value.path, value.qualname)]
+        fn = r.files[value.path].functions.get(value.qualname)
+        for expr in fn.returns if fn else ():
+            returned: Value = UNKNOWN
+            if isinstance(expr, CallRef):
+                inner = r.callee(value.path, expr.call)
+                if isinstance(inner, Deco) or r.is_observe(inner):
+                    # `return observe(...)(inner)`: the observation, and `inner` runs in it
+                    decos.extend(self.decorator_effects(inner, depth + 1).decos)
+                    wrapped = r.call(value.path, expr.call).args
+                    if wrapped:
+                        returned = r.value(wrapped[0], value.path, value.qualname)
+                else:
+                    decos.extend(self.decorator_effects(inner, depth + 1).decos)
+            if isinstance(returned, Unknown):
                 returned = r.value(expr, value.path, value.qualname)
-                if isinstance(returned, Func) and returned.qualname.startswith(
-                    value.qualname + "."
-                ):
-                    wrappers.append((returned.path, returned.qualname))
-            entry = self.observed.get(target)
-            if entry is None:
-                entry = self.observed.setdefault(target, _Observed())
-            entry.wrappers.extend(wrappers)
+            if isinstance(returned, Func) and returned.qualname.startswith(value.qualname + "."):
+                wrappers.append((returned.path, returned.qualname))
+        effects = self._effects_memo[value] = _Effects(tuple(decos), tuple(wrappers))
+        return effects
 
     # -- questions --------------------------------------------------------------------------------
 
     def is_observed(self, func: FuncKey) -> bool:
         entry = self.observed.get(func)
-        return entry is not None and bool(entry.decos)
+        return entry is not None and bool(entry.decos or entry.applications)
 
     def calls_of(self, func: FuncKey) -> list[int]:
         index = self.r.files.get(func[0])
@@ -886,29 +985,45 @@ class _Model:
         for func, entry in sorted(self.observed.items()):
             path, qualname = func
             fn = r.files[path].functions.get(qualname)
-            if not entry.decos or fn is None:
+            if fn is None:
                 continue
-            style = "v2" if any(d.v2 for d in entry.decos) or r.files[path].v2 else "v3"
-            if entry.applied_at is not None and not fn.decorators:
-                at = r.call(*entry.applied_at)
-                extra = (*fn.header_lines, *self.header(entry.applied_at[0], at.scope))
-                site = Site(entry.applied_at[0], at.line, at.column, qualname, extra, style, "call")
-            else:
+            observations: list[tuple[Site, _Effects]] = []
+            if entry.decos:
+                style = "v2" if any(d.v2 for d in entry.decos) or r.files[path].v2 else "v3"
                 site = Site(path, fn.line, fn.column, qualname, fn.header_lines, style, "decorator")
-            types = {d.as_type for d in entry.decos}
-            if types & GENERATION_TYPES:
-                keys, unknown = self.meta_keys(func)
-                for wrapper in entry.wrappers:
-                    more, more_unknown = self.meta_keys(wrapper)
-                    keys, unknown = keys | more, unknown or more_unknown
-                generations.append(GenerationSite(site, keys, unknown))
-            if "trace" in types or func not in reached:
-                has_session = (
-                    self.session(func)
-                    or any(self.session(w) for w in entry.wrappers)
-                    or func in covered
-                )
-                roots.append(RootSite(site, has_session))
+                observations.append((site, _Effects(tuple(entry.decos), tuple(entry.wrappers))))
+            for application in entry.applications:
+                at_path, number = application.at
+                at = r.call(at_path, number)
+                decos = application.effects.decos
+                style = "v2" if any(d.v2 for d in decos) or r.files[at_path].v2 else "v3"
+                extra = (*fn.header_lines, *self.header(at_path, at.scope))
+                site = Site(at_path, at.line, at.column, qualname, extra, style, "wrap")
+                wrappers = (*entry.wrappers, *application.effects.wrappers)
+                observations.append((site, _Effects(decos, wrappers)))
+            for site, effects in observations:
+                types = {d.as_type for d in effects.decos}
+                if types & GENERATION_TYPES:
+                    keys, unknown = self.meta_keys(func)
+                    for wrapper in effects.wrappers:
+                        more, more_unknown = self.meta_keys(wrapper)
+                        keys, unknown = keys | more, unknown or more_unknown
+                    generations.append(GenerationSite(site, keys, unknown))
+                if "trace" in types or func not in reached:
+                    has_session = (
+                        self.session(func)
+                        or any(self.session(w) for w in effects.wrappers)
+                        or func in covered
+                    )
+                    roots.append(RootSite(site, has_session))
+        for wrap in self.opaque_wraps:
+            path, number = wrap.at
+            at = r.call(path, number)
+            style = "v2" if wrap.deco.v2 or r.files[path].v2 else "v3"
+            extra = self.header(path, at.scope)
+            site = Site(path, at.line, at.column, wrap.symbol, extra, style, "external")
+            if wrap.deco.as_type in GENERATION_TYPES:
+                generations.append(GenerationSite(site, frozenset(), False))
 
     def call_sites(self, generations: list[GenerationSite], roots: list[RootSite]) -> None:
         """Observations created by calls: generations among them, v2 traces and root `with` blocks."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -60,9 +61,7 @@ def test_an_unparsed_file_that_decodes_is_not_an_error(tmp_path: Path, source: b
     assert lint(tmp_path).errors == ()
 
 
-@pytest.mark.parametrize(
-    "source", [row[1] for row in BAD_BYTES], ids=[row[0] for row in BAD_BYTES]
-)
+@pytest.mark.parametrize("source", [row[1] for row in BAD_BYTES], ids=[row[0] for row in BAD_BYTES])
 def test_the_byte_check_and_the_parser_report_the_same_error(source: bytes) -> None:
     parsed = extract_file(source, path="m.py", module="m", is_package=False, config=Config())
     assert isinstance(parsed, FileError)
@@ -83,3 +82,20 @@ def test_a_warm_run_still_reports_the_unparsed_file_until_it_is_fixed(tmp_path: 
         assert [e.path for e in result.errors] == ["plain.py"]
     bad.write_bytes(b"x = 'fixed'\n")
     assert lint(project, ExtractionCache(cache_dir, Config())).errors == ()
+
+
+def test_a_fifo_named_like_python_is_an_error_and_does_not_block(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.py")  # opening it to read would block until a writer came
+    (tmp_path / "fine.py").write_bytes(b"x = 1\n")
+    result = lint(tmp_path)
+    assert [(e.path, e.message) for e in result.errors] == [
+        ("pipe.py", "cannot read the file: not a regular file")
+    ]
+    assert result.files_checked == 2
+
+
+def test_a_dangling_symlink_named_explicitly_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "gone.py").symlink_to(tmp_path / "nowhere.py")
+    result = run_lint([tmp_path / "gone.py"], Config(), root=tmp_path, cache=None, jobs=1)
+    assert [e.path for e in result.errors] == ["gone.py"]
+    assert "No such file" in result.errors[0].message

@@ -30,12 +30,16 @@ MESSAGE_UNVERIFIABLE = (
 
 def _fix(site: Site, missing: list[str]) -> str:
     literal = "{" + ", ".join(f'"{key}": ...' for key in missing) + "}"
+    if site.style == "v2":
+        update = f"langfuse_context.update_current_observation(metadata={literal})"
+    else:
+        update = f"get_client().update_current_generation(metadata={literal})"
     if site.via == "decorator":
-        if site.style == "v2":
-            return (
-                f"add langfuse_context.update_current_observation(metadata={literal}) in its body"
-            )
-        return f"add get_client().update_current_generation(metadata={literal}) in its body"
+        return f"add {update} in its body"
+    if site.via == "wrap":
+        return f"add {update} in the body of the function it wraps"
+    if site.via == "external":
+        return f"wrap it in a function of yours that calls {update}, and observe that instead"
     if site.via == "openai":
         return f"pass metadata={literal} to the call (the Langfuse OpenAI wrapper records it on the generation)"
     if site.via == "block":

@@ -18,7 +18,9 @@ class Site:
     extra_lines: tuple[int, ...]  # decorator and def lines of the function it belongs to
     style: str  # "v2" or "v3" (v3, v4 and v5 share the API the messages name)
     # "decorator", "call" or "block" (a `with` block); "trace" for a v2 trace; "openai" for a
-    # call of the Langfuse OpenAI wrapper (`openai.chat.completions.create(...)`)
+    # call of the Langfuse OpenAI wrapper (`openai.chat.completions.create(...)`); "wrap" for
+    # `observe(...)(fn)` (or a project factory called on `fn`), "external" when `fn` is not the
+    # project's
     via: str
 
 
