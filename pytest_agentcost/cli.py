@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -116,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage and 0 for --help/--version
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    for stream in (sys.stdout, sys.stderr):  # a file name an ASCII terminal cannot show
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         if args.command == "lint":
             return _lint(args, sys.stdout)
@@ -139,7 +144,7 @@ def _lint(args: argparse.Namespace, out: TextIO) -> int:
             raise UsageError(f"--config: no such file: {args.config}")
         pyproject: Path | None = args.config.resolve()
     else:
-        pyproject = find_pyproject(cwd)
+        pyproject = find_pyproject(_search_start(args.paths, cwd))
     config = _with_rule_options(load_config(pyproject), args.select, args.ignore)
     root = pyproject.parent if pyproject is not None else cwd
 
@@ -174,6 +179,18 @@ def _lint(args: argparse.Namespace, out: TextIO) -> int:
             f"agentcost: warning: {cache.write_problem} (results are unaffected).", file=sys.stderr
         )
     return EXIT_CLEAN if result.ok else EXIT_FINDINGS
+
+
+def _search_start(paths: Sequence[Path], cwd: Path) -> Path:
+    """Where to look for the configuration: the directory holding every path given, else cwd.
+
+    So `agentcost lint other/src` uses `other/pyproject.toml`, as running it from `other` would.
+    """
+    existing = [os.path.abspath(path) for path in paths if path.exists()]
+    if not existing:
+        return cwd
+    common = Path(os.path.commonpath(existing))
+    return common if common.is_dir() else common.parent
 
 
 def _with_rule_options(config: Config, select: Sequence[str], ignore: Sequence[str]) -> Config:

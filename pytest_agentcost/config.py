@@ -99,12 +99,28 @@ def find_pyproject(start: Path) -> Path | None:
         path = directory / "pyproject.toml"
         if path.is_file():
             nearest = nearest or path
-            try:
-                if b"[tool.agentcost" in path.read_bytes():
-                    return path
-            except OSError:
-                continue
+            if _has_agentcost_table(path):
+                return path
     return nearest
+
+
+def _has_agentcost_table(path: Path) -> bool:
+    """Whether the file has `[tool.agentcost]`, in any TOML spelling (`[tool]` + `agentcost.x = 1`).
+
+    A file that mentions `agentcost` but is not valid TOML counts, so that loading it names the
+    syntax error instead of a farther file being used in silence.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if b"agentcost" not in data:
+        return False  # (the common case: no TOML parse)
+    try:
+        tool = tomllib.loads(data.decode("utf-8")).get("tool")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return True
+    return isinstance(tool, dict) and "agentcost" in tool
 
 
 def load_config(path: Path | None) -> Config:
@@ -149,6 +165,40 @@ def _strings(value: Any, name: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{name} must be a list of strings, got {value!r}.")
     return tuple(value)
+
+
+def _keys(value: Any, name: str) -> tuple[str, ...]:
+    keys = _strings(value, name)
+    if not keys or not all(key.strip() for key in keys):
+        raise ConfigError(
+            f'{name} must name at least one metadata key, such as ["agent_type"], got {value!r}. '
+            'To turn AC001 off, use ignore = ["AC001"].'
+        )
+    return keys
+
+
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+
+
+def _aliases(value: Any, name: str) -> tuple[str, ...]:
+    aliases = _strings(value, name)
+    for alias in aliases:
+        if not _DOTTED.fullmatch(alias):
+            raise ConfigError(
+                f"{name} entries are the dotted paths of your wrappers, module included, such as "
+                f'"app.tracing.traced"; got {alias!r}.'
+            )
+    return aliases
+
+
+def _selected(value: Any, name: str) -> tuple[str, ...]:
+    codes = _rule_codes(value, name)
+    if not codes:
+        raise ConfigError(
+            f"{name} must name at least one rule, such as [\"AC001\"], got []. To run no rule, "
+            "do not pass --agentcost-lint (or leave the lint out of CI)."
+        )
+    return codes
 
 
 def _rule_codes(value: Any, name: str) -> tuple[str, ...]:
@@ -271,9 +321,9 @@ def _models(value: Any, name: str) -> tuple[ModelPrice, ...]:
 _PARSERS: dict[str, Any] = {
     "lint_paths": _strings,
     "exclude": _strings,
-    "required_metadata": _strings,
-    "observe_aliases": _strings,
-    "select": _rule_codes,
+    "required_metadata": _keys,
+    "observe_aliases": _aliases,
+    "select": _selected,
     "ignore": _rule_codes,
     "unverifiable_metadata": _unverifiable,
     "jobs": jobs_value,

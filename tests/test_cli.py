@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -304,3 +305,35 @@ def test_ctrl_c_exits_130_with_one_line_instead_of_a_traceback(
     assert code == 130
     assert out == ""
     assert err == "agentcost: interrupted.\n"
+
+
+def test_paths_elsewhere_use_the_configuration_next_to_them(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = project / "other"
+    other.mkdir()
+    make_project(
+        other,
+        {
+            "src/app/agent.py": GENERATION_WITHOUT_AGENT_TYPE,
+            "src/app/legacy.py": GENERATION_WITHOUT_AGENT_TYPE,
+        },
+        'exclude = ["src/app/legacy.py"]',
+    )
+    code, out, _ = run(capsys, "lint", "--format", "json", "--no-cache", "other/src")
+    assert code == 1
+    assert {f["path"] for f in json.loads(out)["findings"]} == {"other/src/app/agent.py"}
+
+
+def test_text_output_survives_a_terminal_that_cannot_show_the_file_name(project: Path) -> None:
+    make_project(project, {"caf\u00e9.py": GENERATION_WITHOUT_AGENT_TYPE})
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest_agentcost", "lint", "--no-cache"],
+        cwd=project,
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        check=False,
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert b"caf\\xe9.py:" in completed.stdout
+    assert b"Traceback" not in completed.stderr

@@ -68,6 +68,11 @@ prices = { input = "0.0000003", output = "0.0000012" }
         ({"lint_path": ["src"]}, "unknown key 'lint_path'. Did you mean 'lint_paths'?"),
         ({"exclude": "build"}, "exclude must be a list of strings"),
         ({"select": ["AC999"]}, "select names an unknown rule 'AC999'"),
+        ({"select": []}, "select must name at least one rule"),
+        ({"required_metadata": []}, 'To turn AC001 off, use ignore = ["AC001"]'),
+        ({"required_metadata": ["agent_type", " "]}, "must name at least one metadata key"),
+        ({"observe_aliases": ["traced"]}, 'module included, such as "app.tracing.traced"'),
+        ({"observe_aliases": ["app.not a name"]}, "got 'app.not a name'"),
         ({"unverifiable_metadata": "warn"}, 'unverifiable_metadata must be "report" or "ignore"'),
         ({"jobs": 0}, 'jobs must be "auto" (one process per CPU) or a whole number of at least 1'),
         ({"jobs": "many"}, 'jobs must be "auto"'),
@@ -136,3 +141,28 @@ def test_a_broken_table_stops_a_pytest_run_with_a_usage_error(pytester: pytest.P
     result.stderr.fnmatch_lines(
         ["*unknown key 'required_metadat'. Did you mean 'required_metadata'?*"]
     )
+
+
+def test_a_table_written_with_dotted_keys_is_found(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, "[tool.agentcost]\nselect = ['AC002']\n")
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    write_pyproject(inner, "[project]\nname = 'inner'\n\n[tool]\nagentcost.select = ['AC001']\n")
+    assert find_pyproject(inner) == inner / "pyproject.toml"
+    assert load_config(find_pyproject(inner)).select == ("AC001",)
+
+
+def test_a_mention_of_agentcost_outside_the_table_does_not_count(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, "[tool.agentcost]\nselect = ['AC002']\n")
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    write_pyproject(inner, "[project]\nname = 'x'  # [tool.agentcost] lives in the parent\n")
+    assert find_pyproject(inner) == tmp_path / "pyproject.toml"
+
+
+def test_a_broken_file_that_mentions_agentcost_is_the_one_reported(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, "[tool.agentcost]\nselect = ['AC002']\n")
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    write_pyproject(inner, "[tool.agentcost\nselect = [")
+    assert find_pyproject(inner) == inner / "pyproject.toml"
