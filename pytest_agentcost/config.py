@@ -195,7 +195,7 @@ def _selected(value: Any, name: str) -> tuple[str, ...]:
     codes = _rule_codes(value, name)
     if not codes:
         raise ConfigError(
-            f"{name} must name at least one rule, such as [\"AC001\"], got []. To run no rule, "
+            f'{name} must name at least one rule, such as ["AC001"], got []. To run no rule, '
             "do not pass --agentcost-lint (or leave the lint out of CI)."
         )
     return codes
