@@ -372,6 +372,12 @@ class Resolver:
                     return found
         return UNKNOWN
 
+    def invoked_method(self, klass: Cls) -> Func | None:
+        """The method calling a class (`__init__`) or an instance (`__call__`) runs, if the project's."""
+        dunder = "__call__" if klass.instance else "__init__"
+        found = self.class_attribute(klass, dunder, set())
+        return found if isinstance(found, Func) else None
+
     # -- calls ------------------------------------------------------------------------------------
 
     def call(self, path: str, number: int) -> CallFacts:
@@ -638,6 +644,8 @@ class _Model:
                         self.session_calls.add(key)
                         if call.is_with_item:
                             self.propagate_session_withs.add(key)
+                elif isinstance(func, Cls) and (method := r.invoked_method(func)) is not None:
+                    self.edges[key] = (method.path, method.qualname)  # `agent(q)`, `Agent()`
                 elif isinstance(func, Func):
                     self.edges[key] = (func.path, func.qualname)
                     if call.args:
@@ -783,21 +791,20 @@ class _Model:
         decos: list[Deco] = []
         wrappers = [(value.path, value.qualname)]
         fn = r.files[value.path].functions.get(value.qualname)
+        nested = value.qualname + "."
         for expr in fn.returns if fn else ():
-            returned: Value = UNKNOWN
+            returned = r.value(expr, value.path, value.qualname)
             if isinstance(expr, CallRef):
+                # `return observe(...)(inner)`: the observation, and `inner` runs in it; also
+                # `return functools.wraps(fn)(inner)`, where only `inner` matters
                 inner = r.callee(value.path, expr.call)
-                if isinstance(inner, Deco) or r.is_observe(inner):
-                    # `return observe(...)(inner)`: the observation, and `inner` runs in it
-                    decos.extend(self.decorator_effects(inner, depth + 1).decos)
-                    wrapped = r.call(value.path, expr.call).args
-                    if wrapped:
-                        returned = r.value(wrapped[0], value.path, value.qualname)
-                else:
-                    decos.extend(self.decorator_effects(inner, depth + 1).decos)
-            if isinstance(returned, Unknown):
-                returned = r.value(expr, value.path, value.qualname)
-            if isinstance(returned, Func) and returned.qualname.startswith(value.qualname + "."):
+                decos.extend(self.decorator_effects(inner, depth + 1).decos)
+                wrapped = r.call(value.path, expr.call).args
+                if wrapped and not (
+                    isinstance(returned, Func) and returned.qualname.startswith(nested)
+                ):
+                    returned = r.value(wrapped[0], value.path, value.qualname)
+            if isinstance(returned, Func) and returned.qualname.startswith(nested):
                 wrappers.append((returned.path, returned.qualname))
         effects = self._effects_memo[value] = _Effects(tuple(decos), tuple(wrappers))
         return effects

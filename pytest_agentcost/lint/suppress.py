@@ -14,24 +14,27 @@ from pytest_agentcost.lint.model import Finding
 
 __all__ = ["apply_suppressions", "parse_suppression"]
 
-_AGENTCOST = re.compile(r"#\s*agentcost\s*:\s*ignore\b(?:\s*\[([^\]]*)\])?", re.IGNORECASE)
+# (anywhere in the comment: `# legacy, agentcost: ignore[AC002]` counts too)
+_AGENTCOST = re.compile(r"\bagentcost\s*:\s*ignore\b(?:\s*\[([^\]]*)\])?", re.IGNORECASE)
 _NOQA = re.compile(r"#\s*noqa\s*:\s*([A-Za-z0-9_,\s]+)", re.IGNORECASE)
 _CODE = re.compile(r"\bAC\d{3}\b", re.IGNORECASE)
 
 
 def parse_suppression(comment: str) -> tuple[str, ...] | None:
-    """The codes a comment suppresses: () for every code, None when it suppresses nothing of ours."""
-    match = _AGENTCOST.search(comment)
-    if match:
-        if match.group(1) is None:
-            return ()
-        codes = tuple(code.upper() for code in _CODE.findall(match.group(1)))
-        return codes or ()
-    match = _NOQA.search(comment)
-    if match:
-        codes = tuple(code.upper() for code in _CODE.findall(match.group(1)))
-        return codes or None
-    return None
+    """The codes a comment suppresses: () for every code, None when it suppresses nothing of ours.
+
+    Every suppression in the comment counts: `# agentcost: ignore[AC001]  # noqa: AC002` names
+    both codes.
+    """
+    codes: list[str] = []
+    for match in _AGENTCOST.finditer(comment):
+        listed = _CODE.findall(match.group(1) or "")
+        if not listed:
+            return ()  # a bare `agentcost: ignore` (or `ignore[]`): every code
+        codes.extend(listed)
+    for match in _NOQA.finditer(comment):
+        codes.extend(_CODE.findall(match.group(1)))
+    return tuple(dict.fromkeys(code.upper() for code in codes)) if codes else None
 
 
 def is_suppressed(

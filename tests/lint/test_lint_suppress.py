@@ -24,6 +24,9 @@ from pytest_agentcost.lint.suppress import parse_suppression
         ("# noqa", None),
         ("# type: ignore", None),
         ("# agentcost is great", None),
+        ("# agentcost: ignore[AC001]  # noqa: AC002", ("AC001", "AC002")),
+        ("# noqa: AC002  # agentcost: ignore[AC001]", ("AC001", "AC002")),
+        ("# legacy, agentcost: ignore[AC002]", ("AC002",)),
     ],
 )
 def test_suppression_comment_forms(comment: str, codes: tuple[str, ...] | None) -> None:

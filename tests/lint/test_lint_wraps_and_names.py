@@ -121,9 +121,97 @@ traced = observe()(openai.chat.completions.create)
     ]
 
 
+#: The import and the session-setting `with` line or call of each SDK style, for AC002 cases.
+SESSIONS = {
+    "v3": (
+        "from langfuse import observe, propagate_attributes",
+        "with propagate_attributes(session_id='s'):",
+    ),
+    "v2": (
+        "from langfuse.decorators import langfuse_context, observe",
+        "if langfuse_context.update_current_trace(session_id='s') is None:",
+    ),
+}
+
+
+def session_cases(style: str) -> list[LintCase]:
+    """AC002 cases about what reaches an observed function, written in one SDK style."""
+    imports, session = SESSIONS[style]
+    return [
+        (
+            f"{style}: a decorator returning functools.wraps(fn)(wrapper) sets the session",
+            {
+                "app.py": f"""
+import functools
+{imports}
+def with_session(fn):
+    def wrapper(*args, **kwargs):
+        {session}
+            return fn(*args, **kwargs)
+    return functools.wraps(fn)(wrapper)
+@with_session
+@observe()
+def root():
+    pass
+@observe()
+def lonely():
+    pass
+"""
+            },
+            {"select": ("AC002",)},
+            [("app.py", 12, "AC002")],
+        ),
+        (
+            f"{style}: calling an instance runs its __call__, calling a class its __init__",
+            {
+                "app.py": f"""
+{imports}
+class Agent:
+    @observe()
+    def __call__(self, question):
+        return question
+class Tool:
+    @observe()
+    def __init__(self):
+        pass
+agent = Agent()
+@observe()
+def root(question):
+    {session}
+        Tool()
+        return agent(question)
+"""
+            },
+            {"select": ("AC002",)},
+            [],
+        ),
+        (
+            f"{style}: an instance whose class has no __call__ reaches nothing",
+            {
+                "app.py": f"""
+{imports}
+class Agent:
+    @observe()
+    def run(self):
+        pass
+agent = Agent()
+@observe()
+def root():
+    {session}
+        return agent()
+"""
+            },
+            {"select": ("AC002",)},
+            [("app.py", 3, "AC002")],
+        ),
+    ]
+
+
 CASES: list[LintCase] = [
     *styled("v3"),
     *styled("v2"),
+    *session_cases("v3"),
+    *session_cases("v2"),
     (
         "a literal key added to a parameter's metadata is known",
         {
