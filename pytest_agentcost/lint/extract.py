@@ -9,7 +9,9 @@ the source text instead (`_scan`): strings and comments are blanked, the n-th `@
 line is the n-th Decorator / FunctionDef of the walk, and calls are found by the name they call,
 only for the names a finding can point at, with the counts checked. When anything fails to line
 up, one code-generation pass (`codegen_positions`) gives exact positions instead. Suppression
-comments come from the same scan, so text in strings never counts.
+comments come from the same scan, so text in strings never counts. A regex blanks strings; the rare
+f-string it cannot read (PEP 701 lets a replacement field hold the f-string's own quotes, comments
+and line breaks) is measured by a small scanner that reads its fields as code (`_mask`).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ _BASE_TOKENS = (
 )
 
 _SUPPRESSION_HINT = re.compile(r"agentcost|noqa", re.IGNORECASE)
+_ERROR_AT = re.compile(r"\berror at (\d+):(\d+)")
 # a quoted annotation naming a class, optionally `| None`: "Langfuse", "langfuse.Langfuse | None"
 _QUOTED_CLASS = re.compile(r"\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*(?:\|\s*None\s*)?")
 
@@ -145,10 +148,11 @@ def extract_file(
         nul = nul_byte_error(path, source, exc.message)
         if nul is not None:
             return nul
+        line, column = _syntax_error_position(exc, source)
         return FileError(
             path,
-            exc.editor_line,
-            exc.editor_column,
+            line,
+            column,
             f"syntax error: {exc.message}; fix it so that the file parses as Python.",
         )
     except (UnicodeDecodeError, SyntaxError) as exc:
@@ -167,6 +171,27 @@ def extract_file(
         return FileError(
             path, 1, 1, f"internal error while analysing the file: {type(exc).__name__}: {exc}"
         )
+
+
+def _syntax_error_position(exc: cst.ParserSyntaxError, source: bytes) -> tuple[int, int]:
+    """1-based line and column of a parse error.
+
+    libcst's native parser reports column 0 (editor column 1) and puts the place in its message,
+    `parser error: error at 2:12: expected ...`: the line, and the column where the offending token
+    ends (the 1-based column of a one-character token). The end of the file (`error at 3:0` after
+    two lines) is reported just after the file's last text instead, where the parser ran out.
+    """
+    at = _ERROR_AT.search(exc.message)
+    if at is None:  # a tokenizer error (`unterminated string literal`) has no place in its message
+        return exc.editor_line, exc.editor_column
+    line, column = max(int(at.group(1)), 1), max(int(at.group(2)), 1)
+    lines = source.splitlines()
+    if line > len(lines):
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if lines:
+            return len(lines), len(lines[-1].rstrip().decode("utf-8", "replace")) + 1
+    return line, column
 
 
 def _import_libcst() -> None:
@@ -1019,6 +1044,21 @@ _STRING_OR_COMMENT = re.compile(
     r'|"(?:[^"\\\r\n]|\\.)*"?',
     re.DOTALL,
 )
+_TEMPLATE_PREFIXES = frozenset({"f", "rf", "fr", "t", "rt", "tr"})
+# in an f-string's text or format spec: what may end it, escape, or open or close a field
+_TEXT_STOP = re.compile(r"[\\{}\n'\"]")
+# in a replacement field: brackets, strings, comments, line continuations, a format spec's colon
+_FIELD_STOP = re.compile(r"[\\{}()\[\]'\"#:]")
+_TEXT, _FIELD, _SPEC = 0, 1, 2
+# The inside of an f-string that the regex reads right: its fields (and the fields nested one level
+# in a format spec) hold no comment, backslash, line break or brace in a string, and only strings
+# of the other quote (the regex stopped at the first quote of its own); its text has no backslash
+# before a brace. No two alternatives start alike and every repetition is possessive: linear time.
+_PLAIN_FIELD = r"""(?:[^{}'"#\\\n]++|'[^{}'"#\\\n]*+'|"[^{}'"#\\\n]*+")*+"""
+_PLAIN_TEMPLATE = re.compile(
+    r"(?:[^{}\\]++|\\[^{}N]|\{\{|\}\}"
+    rf"|\{{(?!\{{){_PLAIN_FIELD}(?:\{{{_PLAIN_FIELD}\}}{_PLAIN_FIELD})*+\}})*+"
+)
 _CR_NEWLINE = re.compile(r"\r\n?")
 _NOT_NEWLINE = re.compile(r"[^\n]")
 _CALL_OPENING = re.compile(r"\s*\(")
@@ -1123,7 +1163,14 @@ def _scan(text: str) -> _Scan:
 
 
 def _mask(text: str) -> tuple[str, dict[int, str]]:
-    """`text` with strings and comments blanked (newlines kept), and its suppression comments."""
+    """`text` with strings and comments blanked (newlines kept), and its suppression comments.
+
+    `_STRING_OR_COMMENT` reads an f-string (or t-string) as a plain string, which is right until a
+    replacement field holds a quote of its own kind, a comment or a line break (PEP 701:
+    `f"{d["k"]}"`). So an f-string with a `{` that is not plainly right (`_PLAIN_TEMPLATE`) is
+    measured by `_template_end`, which reads its fields as code; when it ends elsewhere than the
+    regex's match, the text is blanked match by match, the regex starting over after each such one.
+    """
     comments: dict[int, str] = {}  # offset -> text of each comment that may be a suppression
 
     def blank(match: re.Match[str]) -> str:
@@ -1131,11 +1178,143 @@ def _mask(text: str) -> tuple[str, dict[int, str]]:
         if chunk[0] == "#":
             if _SUPPRESSION_HINT.search(chunk):
                 comments[match.start()] = chunk
-        elif "\n" in chunk:
-            return _NOT_NEWLINE.sub(" ", chunk)
+        else:
+            if "{" in chunk:
+                start, end = match.span()
+                if (
+                    chunk[-1] != chunk[0]
+                    or len(chunk) < 2
+                    or _PLAIN_TEMPLATE.fullmatch(text, start + 1, end - 1) is None
+                ) and _is_template(text, start):
+                    real_end = _template_end(text, start, comments)
+                    if real_end != end:
+                        raise _Misread(start, real_end)
+            if "\n" in chunk:
+                return _NOT_NEWLINE.sub(" ", chunk)
         return " " * len(chunk)
 
-    return _STRING_OR_COMMENT.sub(blank, text), comments
+    try:
+        return _STRING_OR_COMMENT.sub(blank, text), comments
+    except _Misread:
+        pass
+    pieces = []
+    done = 0  # text[:done] is blanked into pieces
+    while True:
+        for match in _STRING_OR_COMMENT.finditer(text, done):
+            pieces.append(text[done : match.start()])
+            try:
+                pieces.append(blank(match))
+            except _Misread as misread:
+                start, done = misread.args
+                pieces.append(_NOT_NEWLINE.sub(" ", text[start:done]))
+                break  # start the regex over where the f-string ends
+            done = match.end()
+        else:
+            pieces.append(text[done:])
+            return "".join(pieces), comments
+
+
+class _Misread(Exception):
+    """An f-string that `_STRING_OR_COMMENT` reads wrong: (where it starts, where it ends)."""
+
+
+def _is_template(text: str, quote: int) -> bool:
+    """Whether the string literal whose quote is at `quote` is an f-string or a t-string."""
+    start = quote
+    while start > quote - 3 and start and text[start - 1] in "rRfFtTbBuU":
+        start -= 1
+    if start == quote or text[start:quote].lower() not in _TEMPLATE_PREFIXES:
+        return False
+    before = text[start - 1 : start]
+    return not (before.isalnum() or before == "_")  # `elif"..."`: a keyword, then a plain string
+
+
+def _template_end(text: str, quote: int, comments: dict[int, str]) -> int:
+    """Where the f-string (or t-string) whose opening quote is at `quote` ends.
+
+    Replacement fields are read as code: brackets, nested strings (f-strings among them), and
+    comments, whose suppression-looking ones are added to `comments` (they are real comments). A
+    top-level `:` starts a format spec, read as string text in which `{` opens a nested field.
+    Rawness does not matter: a backslash never ends a string nor starts a field, and a named
+    escape (`\\N{DASH}`) reads like a field that ends at the same `}`.
+    """
+    # frames, innermost last: [kind, quote, bracket depth] for the text of an f-string (_TEXT), a
+    # replacement field (_FIELD) and a format spec (_SPEC); the last two keep their f-string's quote
+    frames: list[list[Any]] = [[_TEXT, _quote_at(text, quote), 0]]
+    position = quote + len(frames[0][1])
+    size = len(text)
+    while frames:
+        frame = frames[-1]
+        kind, delimiter = frame[0], frame[1]
+        if kind == _FIELD:
+            match = _FIELD_STOP.search(text, position)
+            if match is None:
+                return size
+            position = match.end()
+            char = match.group()
+            if char in "([{":
+                frame[2] += 1
+            elif char in ")]":
+                frame[2] = max(frame[2] - 1, 0)
+            elif char == "}":
+                if frame[2]:
+                    frame[2] -= 1
+                else:
+                    frames.pop()  # the field ends; the text (or format spec) around it goes on
+            elif char == ":":
+                if not frame[2]:
+                    frame[0] = _SPEC
+            elif char == "#":
+                end = text.find("\n", position)
+                end = size if end < 0 else end
+                if _SUPPRESSION_HINT.search(text, position, end):
+                    comments[position - 1] = text[position - 1 : end]
+                position = end
+            elif char == "\\":
+                position += 1  # a line continuation
+            elif _is_template(text, position - 1):
+                frames.append([_TEXT, _quote_at(text, position - 1), 0])
+                position += len(frames[-1][1]) - 1
+            else:
+                string = _STRING_OR_COMMENT.match(text, position - 1)
+                position = string.end() if string else position
+            continue
+        match = _TEXT_STOP.search(text, position)
+        if match is None:
+            return size
+        position = match.start()
+        char = match.group()
+        if char == "\\":  # an escaped character; `\{` is a backslash, then a field
+            position += 1 if text.startswith(("{", "}"), position + 1) else 2
+        elif char == "{":
+            if kind == _TEXT and text.startswith("{", position + 1):
+                position += 2  # `{{`
+            else:
+                frames.append([_FIELD, delimiter, 0])
+                position += 1
+        elif char == "}":
+            if kind == _SPEC:
+                frames.pop()  # the end of the field the format spec belongs to
+                position += 1
+            else:
+                position += 2 if text.startswith("}", position + 1) else 1  # `}}`
+        elif char == "\n":
+            if len(delimiter) == 1:
+                return position  # unterminated (the regex ends such a string there too)
+            position += 1
+        elif text.startswith(delimiter, position):
+            position += len(delimiter)
+            while frames and frames.pop()[0] != _TEXT:
+                pass  # (a quote in a format spec ends its f-string too)
+        else:
+            position += 1  # the other quote, or one quote in a triple-quoted f-string
+    return position
+
+
+def _quote_at(text: str, offset: int) -> str:
+    """The quote (one or three characters) that opens the string whose quote is at `offset`."""
+    char = text[offset]
+    return char * 3 if text.startswith(char * 3, offset) else char
 
 
 def _logical_line_end(masked: str, offset: int) -> int:

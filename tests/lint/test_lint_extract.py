@@ -53,6 +53,39 @@ def test_unparseable_input_becomes_a_file_error_with_position_and_message(
 
 
 @pytest.mark.parametrize(
+    ("source", "line", "column"),
+    [
+        ("x = (1 2)\n", 1, 8),
+        ("a b\n", 1, 3),
+        ("x = 1\nfoo(a b)\n", 2, 7),
+        ("def f(**):\n    pass\n", 1, 9),
+        ("é = (1 2)\n", 1, 8),
+        ("x = 1\ny = (\n", 2, 6),
+        ("def f():\r\n\r\n  \n", 1, 9),
+        ("x = 'abc\n", 1, 1),
+    ],
+    ids=[
+        "unexpected token",
+        "two names",
+        "on a later line",
+        "in a signature",
+        "columns count characters, not bytes",
+        "at the end of the file: just after its last text",
+        "at the end of the file, after blank lines",
+        "tokenizer error without a place",
+    ],
+)
+def test_a_syntax_error_is_reported_where_the_parser_stopped(
+    source: str, line: int, column: int
+) -> None:
+    """The native parser's place is in its message (`error at 2:7`); its column attribute is 0."""
+    result = extract(source.encode())
+    assert isinstance(result, FileError)
+    assert "syntax error" in result.message
+    assert (result.line, result.column) == (line, column)
+
+
+@pytest.mark.parametrize(
     "source",
     [
         "type Vector = list[float]\n",

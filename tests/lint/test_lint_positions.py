@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lint_helpers import lint_files
 
 from pytest_agentcost.config import Config
 from pytest_agentcost.lint import extract
@@ -185,3 +186,107 @@ def test_text_positions_match_the_code_generation_positions_on_this_repository(
         fast_paths += _uses_fast_path(source)
     assert len(OWN_SOURCES) > 100
     assert fast_paths >= 0.9 * len(OWN_SOURCES)  # the fallback stays the exception
+
+
+# PEP 701 (Python 3.12) lets a replacement field hold any expression: quotes of the f-string's own
+# kind, comments, line breaks. Each shape is the value of `s = ...` in `_PEP_701_MODULE`; most hold
+# `'''` in a field, which a scan reading the f-string as a plain string takes for the start of a
+# triple-quoted string (so the real decorator disappears and the fake one below counts instead).
+# (shape, lines of the shape that hold a real comment, counted from 1 at the `s =` line)
+PEP_701 = {
+    "the f-string's own quotes in a field": ('''f"{"\'\'\'"}"''', ()),
+    "subscripts and dicts with the same quotes": (
+        'f"{d["\'\'\'"]} {d[\'k\']} { {"k": "\'\'\'"}["k"] }"',
+        (),
+    ),
+    "nested f-strings": ('f"{f"{f"{"\'\'\'"}"}"}" + f"{f"{"}"}"}"', ()),
+    "doubled braces around a field": ('''f"{{{"\'\'\'"}}} {{" + f"}}{{"''', ()),
+    "format specs with nested fields": (
+        '''f"{x:>{"\'\'\'"}} {y!r:^{len("'")}.{p}f} {z:#x} {z:'^9}"''',
+        (),
+    ),
+    "triple-quoted f-string spanning lines": (
+        'f"""\n{"""\'\'\'"""}\n@observe()  # agentcost: ignore\ndef fake(): pass\n"""',
+        (),
+    ),
+    "raw prefixes in every spelling": (
+        'fR"{"\\\\"}\\\\" + rf"\\{"\'\'\'"}\\d" + Fr\'{\'\\\'\'}\\n\' + rf"\\N{"}"}"',
+        (),
+    ),
+    "an escaped quote in a field, then suppression-like text": (
+        'f"{"\\""} # agentcost: ignore"',
+        (),
+    ),
+    "a field spanning lines, with a comment and a line starting with @": (
+        'f"{\n    x  # noqa: AC003\n    @ y\n} # agentcost: ignore"',
+        (2,),
+    ),
+    "t-strings (PEP 750)": ("rT\"{'\\''}\\d\" + t\"{\"'''\"} {x!r:>{w}}\"", ()),
+    "a named escape": ('f"\\N{LEFT CURLY BRACKET}{"\'\'\'"}"', ()),
+    "a keyword before a plain string is no prefix": ('1 if"{x" else"{"', ()),
+}
+
+_PEP_701_MODULE = '''from langfuse import observe, get_client
+s = SHAPE
+g = get_client().start_generation(name="after the f-string")
+@observe(as_type="generation")  # noqa: AC002
+def real():
+    return get_client().start_observation(as_type="generation", name="real")
+t = \'\'\'
+@observe()  # agentcost: ignore
+def fake(): pass
+\'\'\'
+u = """
+@observe()  # agentcost: ignore
+def fake(): return get_client().start_generation(name="fake")
+"""
+'''
+
+
+@pytest.mark.parametrize(("shape", "comment_lines"), list(PEP_701.values()), ids=list(PEP_701))
+def test_pep_701_strings_are_blanked_whole_and_positions_match(
+    shape: str, comment_lines: tuple[int, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _PEP_701_MODULE.replace("SHAPE", shape)
+    lines = source.split("\n")
+    shape_lines = range(1, 1 + shape.count("\n") + 1)  # 0-based indices of the shape's lines
+    masked = extract._mask(source)[0].split("\n")
+    plain = extract._mask(_PEP_701_MODULE.replace("SHAPE", '""'))[0].split("\n")
+    for index in shape_lines:  # all of each string goes (the code in its fields too), not prefixes
+        assert not set(masked[index][4 if index == 1 else 0 :]) & set("\"'{}()[]#@:!\\"), index
+    assert masked[shape_lines[-1] + 1 :] == plain[2:]  # and the rest reads as after a plain string
+
+    encoded = source.encode()
+    assert _uses_fast_path(encoded)
+    fast, slow = _both(encoded, monkeypatch)
+    assert fast.functions == slow.functions
+    assert fast.suppressions == slow.suppressions
+    for mine, exact in zip(fast.calls, slow.calls, strict=True):
+        assert mine.line == 0 or mine == exact
+    decorator = 1 + lines.index('@observe(as_type="generation")  # noqa: AC002')
+    assert [(f.name, f.line, f.column) for f in fast.functions] == [("real", decorator, 1)]
+    # text in strings never suppresses anything; comments in a field are comments
+    assert [line for line, _ in fast.suppressions] == sorted(
+        [decorator] + [1 + n for n in comment_lines]
+    )
+    placed = {(c.line, c.column) for c in fast.calls if c.line}
+    after = 1 + lines.index('g = get_client().start_generation(name="after the f-string")')
+    assert placed == {(after, 18), (decorator, 2), (decorator + 2, 25)}  # the called names
+
+
+def test_text_in_a_pep_701_f_string_neither_suppresses_nor_moves_findings(
+    tmp_path: Path,
+) -> None:
+    """The reported case: `'''` in a field hid the real decorator and exposed a fake one."""
+    source = (
+        "from langfuse import observe\n"
+        's = f"{"\'\'\'"}"\n'
+        '@observe(as_type="generation")\n'
+        "def a(): pass\n"
+        "t = '''\n"
+        "@observe()  # agentcost: ignore\n"
+        "def fake(): pass\n"
+        "'''\n"
+    )
+    findings = lint_files(tmp_path, {"app.py": source}, select=("AC001",))
+    assert [(f.path, f.line, f.column, f.code) for f in findings] == [("app.py", 3, 1, "AC001")]
