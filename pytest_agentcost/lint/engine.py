@@ -337,6 +337,40 @@ def _extract_one(job: _Job) -> FileFacts | FileError:
     )
 
 
+#: The C stack the extraction runs on. libcst's native parser recurses once per nesting level,
+#: and a file nested deeply enough (about 1,500 brackets) overflows a main thread's usual 8 MiB,
+#: which kills the process. The stack is reserved address space: only what is used is memory.
+EXTRACTION_STACK_BYTES = 1 << 30
+
+
+def _extract_batch(batch: list[_Job]) -> list[FileFacts | FileError]:
+    """Extract the jobs on a thread with a large stack (here if no such thread can be made)."""
+    results: list[FileFacts | FileError] = []
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            results.extend(_extract_one(job) for job in batch)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            failure.append(exc)
+
+    try:
+        previous = threading.stack_size(EXTRACTION_STACK_BYTES)
+    except (ValueError, RuntimeError):  # a platform that cannot set it
+        return [_extract_one(job) for job in batch]
+    try:
+        thread = threading.Thread(target=work, name="agentcost-extract", daemon=True)
+        thread.start()
+    except RuntimeError:  # no thread of that size can be made (an address-space limit)
+        return [_extract_one(job) for job in batch]
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    if failure:
+        raise failure[0]
+    return results
+
+
 def _extract_all(todo: list[_Job], jobs: Jobs) -> list[FileFacts | FileError]:
     """Extract every job, in a pool of processes when there is enough work (see `worker_count`).
 
@@ -345,16 +379,17 @@ def _extract_all(todo: list[_Job], jobs: Jobs) -> list[FileFacts | FileError]:
     method = pool_start_method()
     workers = worker_count(jobs, len(todo), method)
     if workers < 2:
-        return [_extract_one(job) for job in todo]
-    chunksize = max(1, len(todo) // (workers * 4))
+        return _extract_batch(todo)
+    size = max(1, len(todo) // (workers * 4))
+    batches = [todo[start : start + size] for start in range(0, len(todo), size)]
     context = multiprocessing.get_context(method)
     if method == "fork":
         preload()
     try:
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            return list(pool.map(_extract_one, todo, chunksize=chunksize))
+            return [result for batch in pool.map(_extract_batch, batches) for result in batch]
     except (OSError, BrokenProcessPool):
-        return [_extract_one(job) for job in todo]
+        return _extract_batch(todo)
 
 
 def worker_count(jobs: Jobs, files: int, method: str) -> int:

@@ -69,6 +69,10 @@ _BASE_TOKENS = (
     b"update_trace",
     b".generation(",
     b".trace(",
+    # a plain helper given an observation sets its keys with these (`gen.update(metadata=...)`,
+    # v2 `trace.update(session_id=...)`), so it must be analysed even if it names no Langfuse API
+    b"metadata",
+    b"session_id",
 )
 
 _SUPPRESSION_HINT = re.compile(r"agentcost|noqa", re.IGNORECASE)
@@ -142,12 +146,12 @@ def extract_file(
             return FileError(
                 path, 1, 1, f"libcst is not installed ({exc}); run `pip install libcst`."
             )
+    nul = nul_byte_error(path, source)  # (libcst accepts one in a string; Python never does)
+    if nul is not None:
+        return nul
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        nul = nul_byte_error(path, source, exc.message)
-        if nul is not None:
-            return nul
         line, column = _syntax_error_position(exc, source)
         return FileError(
             path,
@@ -782,9 +786,11 @@ class _Extractor:
             if index >= 0:
                 self.call_drafts[index].is_with_item = True
                 opened.append(index)
+                # the next items are entered inside this one: `with propagate_attributes(...),
+                # client.start_as_current_observation(...):` opens the observation in the first
+                self.withs.append(index)
                 if item.asname is not None and isinstance(item.asname.name, cst.Name):
                     self.bind(item.asname.name.value, CallRef(index))
-        self.withs.extend(opened)
         self.walk(node.body)
         del self.withs[len(self.withs) - len(opened) :]
 
@@ -816,10 +822,9 @@ class _Extractor:
                 )
             elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
                 key = self.subscript_key(target)
-                if key is not None:
-                    self.bindings.append(
-                        Binding(self.scope, target.value.value, DictExpr((key,)), partial=True)
-                    )
+                # `meta[key] = ...` with a key only known at run time: its keys are unknowable
+                keys = DictExpr((key,)) if key is not None else DictExpr(dynamic=True)
+                self.bindings.append(Binding(self.scope, target.value.value, keys, partial=True))
         self.walk(value)
 
     def subscript_key(self, node: cst.Subscript) -> str | None:

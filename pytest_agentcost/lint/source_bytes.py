@@ -1,7 +1,8 @@
 """Source bytes that cannot be Python: NUL bytes and text that does not decode.
 
-`extract_file` turns the parser's failures into these errors; the engine also checks the files the
-pre-filter never parses, which costs a byte search per file (and a decode only for the rare file
+`extract_file` checks every file it parses for a NUL byte first (libcst accepts one inside a
+string, Python never does) and turns decoding failures into these errors; the engine also checks
+the files the pre-filter never parses, which costs a byte search per file (and a decode only for the rare file
 that is not plain ASCII or declares an encoding), so that no unreadable file goes unreported.
 """
 
@@ -17,18 +18,17 @@ __all__ = ["byte_problem", "decode_error", "nul_byte_error"]
 _FIX_ENCODING = "save it as UTF-8 or fix its coding declaration."
 
 
-def nul_byte_error(path: str, source: bytes, detail: str = "") -> FileError | None:
+def nul_byte_error(path: str, source: bytes) -> FileError | None:
     """The error for a file that holds a NUL byte (None if it holds none)."""
     offset = source.find(b"\0")
     if offset < 0:
         return None
     line, column = offset_position(source, offset)
-    because = f" ({detail})" if detail else ""
     return FileError(
         path,
         line,
         column,
-        f"the file contains a NUL byte, so it cannot be parsed{because}; "
+        "the file contains a NUL byte, so it cannot be parsed; "
         "remove the byte, or exclude the file if it is not Python source.",
     )
 

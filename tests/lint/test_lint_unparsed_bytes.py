@@ -99,3 +99,45 @@ def test_a_dangling_symlink_named_explicitly_is_an_error(tmp_path: Path) -> None
     result = run_lint([tmp_path / "gone.py"], Config(), root=tmp_path, cache=None, jobs=1)
     assert [e.path for e in result.errors] == ["gone.py"]
     assert "No such file" in result.errors[0].message
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["x = 'a\x00b'\n", "# a\x00b\n", '"""a\x00b"""\n'],
+    ids=["string", "comment", "docstring"],
+)
+def test_a_nul_byte_anywhere_in_a_parsed_file_is_an_error(tmp_path: Path, where: str) -> None:
+    source = "from langfuse import observe\n" + where + "@observe()\ndef f():\n    pass\n"
+    (tmp_path / "app.py").write_bytes(source.encode())
+    result = lint(tmp_path)
+    assert [(e.path, e.line) for e in result.errors] == [("app.py", 2)]
+    assert "NUL byte" in result.errors[0].message
+    assert result.findings == ()
+
+
+def test_helpers_that_only_tag_what_they_are_given_are_analysed(tmp_path: Path) -> None:
+    files = {
+        # no Langfuse name and no import of an instrumented module: only the keys' names
+        "tagging.py": (
+            "def tag(generation, agent):\n"
+            "    generation.update(metadata={'agent_type': agent})\n"
+            "def bind(trace, sid):\n"
+            "    trace.update(session_id=sid)\n"
+        ),
+        "run.py": (
+            "from langfuse import Langfuse, get_client\n"
+            "from tagging import bind, tag\n"
+            "def generate():\n"
+            "    gen = get_client().start_observation(name='a', as_type='generation')\n"
+            "    tag(gen, 'planner')\n"
+            "    gen.end()\n"
+            "def trace():\n"
+            "    t = Langfuse().trace(name='t')\n"
+            "    bind(t, 's')\n"
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    result = lint(tmp_path)
+    assert result.errors == ()
+    assert result.findings == ()

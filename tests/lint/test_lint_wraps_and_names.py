@@ -139,6 +139,46 @@ def session_cases(style: str) -> list[LintCase]:
     imports, session = SESSIONS[style]
     return [
         (
+            f"{style}: a with statement's later items are entered inside its earlier ones",
+            {
+                "app.py": f"""
+from langfuse import get_client, propagate_attributes
+def covered():
+    with propagate_attributes(session_id="s"), get_client().start_as_current_observation(
+        name="inner"
+    ):
+        pass
+def sets_it_inside():
+    with get_client().start_as_current_observation(name="outer") as span, propagate_attributes(
+        session_id="s"
+    ):
+        pass
+def uncovered():
+    with get_client().start_as_current_observation(name="alone"):
+        pass
+"""
+            },
+            {"select": ("AC002",)},
+            [("app.py", 13, "AC002")],
+        )
+        if style == "v3"
+        else (
+            "v2: a trace made inside a with statement's earlier item",
+            {
+                "app.py": """
+import contextlib
+from langfuse import Langfuse
+langfuse = Langfuse()
+def run():
+    with contextlib.suppress(KeyError), open("x") as f:
+        langfuse.trace(name="t", session_id="s")
+        langfuse.trace(name="u")
+"""
+            },
+            {"select": ("AC002",)},
+            [("app.py", 7, "AC002")],
+        ),
+        (
             f"{style}: a decorator returning functools.wraps(fn)(wrapper) sets the session",
             {
                 "app.py": f"""
@@ -245,6 +285,20 @@ def other_keys(meta):
         },
         {"select": ("AC001",)},
         [("app.py", 5, "AC001")],
+    ),
+    (
+        "metadata completed with a key only known at run time is unverifiable",
+        {
+            "app.py": """
+from langfuse import get_client
+def tag(key):
+    meta = {}
+    meta[key] = "planner"
+    get_client().start_generation(name="a", metadata=meta)
+"""
+        },
+        {"select": ("AC001",), "unverifiable_metadata": "ignore"},
+        [],
     ),
     (
         "a module rebinding its langfuse import to a client",
