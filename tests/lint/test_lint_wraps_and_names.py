@@ -141,7 +141,7 @@ def session_cases(style: str) -> list[LintCase]:
         (
             f"{style}: a with statement's later items are entered inside its earlier ones",
             {
-                "app.py": f"""
+                "app.py": """
 from langfuse import get_client, propagate_attributes
 def covered():
     with propagate_attributes(session_id="s"), get_client().start_as_current_observation(
