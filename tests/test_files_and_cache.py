@@ -340,6 +340,39 @@ def test_the_pre_filter_keeps_nothing_when_no_file_mentions_a_token() -> None:
 
 # --- the engine -------------------------------------------------------------------------------
 
+DISPATCH = {
+    "app/__init__.py": "",
+    "app/agents.py": """\
+from langfuse import observe, propagate_attributes
+from app import runner
+class Agent:
+    @observe()
+    def run(self):
+        return 1
+@observe()
+def main():
+    with propagate_attributes(session_id="s"):
+        return runner.drive(Agent())
+""",
+    # no Langfuse name and no import of an instrumented module: it calls the method by name
+    "app/runner.py": "def drive(agent):\n    return agent.run()\n",
+    "app/unrelated.py": "def go(thing):\n    return thing.run()\n",  # imported by nobody
+}
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["cold", "warm"])
+def test_a_module_calling_an_observed_method_by_name_is_analysed(
+    tmp_path: Path, cached: bool
+) -> None:
+    write(tmp_path / "p", DISPATCH)
+    cache = ExtractionCache(tmp_path / "cache", Config())
+    if cached:
+        run_lint([tmp_path / "p"], Config(), root=tmp_path / "p", cache=cache, jobs=1)
+    result = run_lint([tmp_path / "p"], Config(), root=tmp_path / "p", cache=cache, jobs=1)
+    assert result.findings == ()  # Agent.run is reached from main() through runner.drive
+    assert result.files_checked == 4
+
+
 AGENT = """\
 from langfuse import observe
 

@@ -120,32 +120,39 @@ def _run_lint(
     relevant = _close_over_imports(
         inputs.has_token, inputs.words_of, lambda path: module_of(path)[0]
     )
-    inputs.check_unparsed(relevant)
-
-    # Answer what the cache can, extract the rest (possibly in parallel), then store it.
     results: dict[str, FileFacts | FileError] = {}
-    keys: dict[str, str] = {}
-    todo: list[_Job] = []
-    for relpath in relevant:
-        module, is_package = module_of(relpath)
-        if cache is not None:
-            digest = inputs.digest_of(relpath)
-            if digest is None:
-                continue  # the file vanished since it was stat'ed: already an error
-            keys[relpath] = cache.key_for_digest(
-                digest, path=relpath, module=module, is_package=is_package
-            )
-            cached = cache.load(keys[relpath])
-            if cached is not None:
-                results[relpath] = cached
-                continue
-        source = inputs.read(relpath)
-        if source is not None:
-            todo.append(_Job(source, relpath, module, is_package, config))
-    for job, result in zip(todo, _extract_all(todo, jobs), strict=True):
-        results[job.path] = result
-        if cache is not None:
-            cache.store(keys[job.path], result)
+
+    def extract(relpaths: Iterable[str]) -> None:
+        """Answer what the cache can, extract the rest (possibly in parallel), store it."""
+        keys: dict[str, str] = {}
+        todo: list[_Job] = []
+        for relpath in relpaths:
+            module, is_package = module_of(relpath)
+            if cache is not None:
+                digest = inputs.digest_of(relpath)
+                if digest is None:
+                    continue  # the file vanished since it was stat'ed: already an error
+                keys[relpath] = cache.key_for_digest(
+                    digest, path=relpath, module=module, is_package=is_package
+                )
+                cached = cache.load(keys[relpath])
+                if cached is not None:
+                    results[relpath] = cached
+                    continue
+            source = inputs.read(relpath)
+            if source is not None:
+                todo.append(_Job(source, relpath, module, is_package, config))
+        for job, result in zip(todo, _extract_all(todo, jobs), strict=True):
+            results[job.path] = result
+            if cache is not None:
+                cache.store(keys[job.path], result)
+
+    extract(relevant)
+    dispatchers = _dispatchers(relevant, results, inputs, lambda path: module_of(path)[0])
+    if dispatchers:
+        extract(dispatchers)
+        relevant = [path for path in absolute if path in {*relevant, *dispatchers}]
+    inputs.check_unparsed(relevant)
     if cache is not None:
         inputs.remember(cache, started_ns)
         cache.save()
@@ -499,6 +506,39 @@ def _close_over_imports(
         relevant |= frontier
         pending = [path for path in pending if path not in frontier]
     return [path for path in has_token if path in relevant]
+
+
+def _dispatchers(
+    relevant: Sequence[str],
+    results: Mapping[str, FileFacts | FileError],
+    inputs: _Inputs,
+    module_name: Callable[[str], str],
+) -> list[str]:
+    """Unparsed modules that a parsed one imports and that call a decorated method by its name.
+
+    `def drive(agent): return agent.run()` in a module that never mentions Langfuse may be how an
+    observed function reaches an observed `run` method; such a module is analysed too.
+    """
+    names = {
+        fn.name
+        for facts in results.values()
+        if isinstance(facts, FileFacts)
+        for fn in facts.functions
+        if fn.cls and fn.decorators and not fn.name.startswith("__")
+    }
+    if not names:
+        return []
+    imported = frozenset().union(*(inputs.words_of(path) for path in relevant))
+    calls = re.compile(rb"\.(?:%b)\s*\(" % b"|".join(re.escape(n.encode()) for n in sorted(names)))
+    parsed = set(relevant)
+    found = []
+    for path in inputs.has_token:
+        if path in parsed or _last_part(module_name(path)) not in imported:
+            continue
+        source = inputs.read(path)
+        if source is not None and calls.search(source):
+            found.append(path)
+    return found
 
 
 def _last_part(module: str) -> bytes:
