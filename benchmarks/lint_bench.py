@@ -44,6 +44,7 @@ from pathlib import Path
 
 from pytest_agentcost import __version__
 from pytest_agentcost.config import Config, Jobs, jobs_value
+from pytest_agentcost.lint import engine
 from pytest_agentcost.lint.cache import ExtractionCache
 from pytest_agentcost.lint.engine import run_lint, select_relevant
 from pytest_agentcost.lint.model import LintResult
@@ -389,6 +390,8 @@ def main() -> int:
 
         if args.profile:
             cache_dir = workdir / "profile-cache"
+            # cProfile sees only the calling thread: extract on it, not on the large-stack thread
+            engine.EXTRACTION_STACK_BYTES = 0
             for label in ("cold", "warm"):
                 profiler = cProfile.Profile()
                 profiler.enable()

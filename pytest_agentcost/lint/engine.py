@@ -347,6 +347,7 @@ def _extract_one(job: _Job) -> FileFacts | FileError:
 #: The C stack the extraction runs on. libcst's native parser recurses once per nesting level,
 #: and a file nested deeply enough (about 1,500 brackets) overflows a main thread's usual 8 MiB,
 #: which kills the process. The stack is reserved address space: only what is used is memory.
+#: 0 extracts on the calling thread (a profiler sees only that one).
 EXTRACTION_STACK_BYTES = 1 << 30
 
 
@@ -361,6 +362,8 @@ def _extract_batch(batch: list[_Job]) -> list[FileFacts | FileError]:
         except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
             failure.append(exc)
 
+    if EXTRACTION_STACK_BYTES <= 0:
+        return [_extract_one(job) for job in batch]
     try:
         previous = threading.stack_size(EXTRACTION_STACK_BYTES)
     except (ValueError, RuntimeError):  # a platform that cannot set it

@@ -748,9 +748,12 @@ class _Model:
                 self.opaque_wraps.append(_OpaqueWrap(key, deco, symbol))
 
     def is_parameter(self, path: str, scope: str, expr: Expr) -> bool:
-        """Whether `expr` is a parameter of an enclosing function (a factory's `fn`)."""
+        """Whether `expr` is, or is an attribute of, a parameter of an enclosing function (a
+        factory's `fn`, `agent.run`): what it names is only known to the caller."""
+        while isinstance(expr, Attr):
+            expr = expr.base
         if not isinstance(expr, Name):
-            return not isinstance(expr, Attr)  # `*args` and other forms: nothing to check
+            return True  # a call result, `*args`...: nothing to check
         index = self.r.files[path]
         current: str | None = scope
         while current is not None:

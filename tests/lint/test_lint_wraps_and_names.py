@@ -113,6 +113,8 @@ import openai
 {imports}
 complete = observe(as_type="generation")(openai.chat.completions.create)
 traced = observe()(openai.chat.completions.create)
+def instrument(agent):
+    agent.run = observe(as_type="generation")(agent.run)  # only the caller knows what runs
 """
             },
             {"select": ("AC001",)},
