@@ -143,26 +143,28 @@ def test_a_broken_table_stops_a_pytest_run_with_a_usage_error(pytester: pytest.P
     )
 
 
-def test_a_table_written_with_dotted_keys_is_found(tmp_path: Path) -> None:
+def nested_pyproject(tmp_path: Path, inner_text: str) -> Path:
+    """An outer pyproject with `select = ['AC002']`, and an inner directory with `inner_text`."""
     write_pyproject(tmp_path, "[tool.agentcost]\nselect = ['AC002']\n")
     inner = tmp_path / "inner"
     inner.mkdir()
-    write_pyproject(inner, "[project]\nname = 'inner'\n\n[tool]\nagentcost.select = ['AC001']\n")
+    write_pyproject(inner, inner_text)
+    return inner
+
+
+def test_a_table_written_with_dotted_keys_is_found(tmp_path: Path) -> None:
+    inner = nested_pyproject(
+        tmp_path, "[project]\nname = 'in'\n\n[tool]\nagentcost.select = ['AC001']\n"
+    )
     assert find_pyproject(inner) == inner / "pyproject.toml"
     assert load_config(find_pyproject(inner)).select == ("AC001",)
 
 
 def test_a_mention_of_agentcost_outside_the_table_does_not_count(tmp_path: Path) -> None:
-    write_pyproject(tmp_path, "[tool.agentcost]\nselect = ['AC002']\n")
-    inner = tmp_path / "inner"
-    inner.mkdir()
-    write_pyproject(inner, "[project]\nname = 'x'  # [tool.agentcost] lives in the parent\n")
+    inner = nested_pyproject(tmp_path, "[project]\nname = 'x'  # [tool.agentcost] lives above\n")
     assert find_pyproject(inner) == tmp_path / "pyproject.toml"
 
 
 def test_a_broken_file_that_mentions_agentcost_is_the_one_reported(tmp_path: Path) -> None:
-    write_pyproject(tmp_path, "[tool.agentcost]\nselect = ['AC002']\n")
-    inner = tmp_path / "inner"
-    inner.mkdir()
-    write_pyproject(inner, "[tool.agentcost\nselect = [")
+    inner = nested_pyproject(tmp_path, "[tool.agentcost\nselect = [")
     assert find_pyproject(inner) == inner / "pyproject.toml"
