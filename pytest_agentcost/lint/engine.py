@@ -8,9 +8,12 @@ The pre-filter keeps the cold run close to the cost of parsing only the files th
    `langfuse` or `observe`);
 2. a file is also relevant when one of its import statements names a relevant module (its last
    dotted part, which also covers the full dotted name), repeated until nothing new is added, so
-   plain helpers that import relevant modules are analysed as well.
+   plain helpers that import relevant modules are analysed as well;
+3. once those are extracted, a module a relevant one imports is relevant too when it calls a
+   decorated method by name (`agent.run()`): see `_dispatchers`.
 
-Files that are not relevant are counted as checked but never parsed. Only per-file extraction is
+Files that are not relevant are counted as checked but never parsed; their bytes are still
+checked for what can never be Python text (`source_bytes.byte_problem`). Only per-file extraction is
 cached; `analyze` runs over all relevant files every time, because a change in one module can
 change the findings in another.
 
