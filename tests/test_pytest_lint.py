@@ -299,8 +299,9 @@ def outcomes(result: pytest.RunResult) -> dict[str, str]:
 
 
 def finding_lines(result: pytest.RunResult) -> list[str]:
+    """Each distinct finding line (on CI, pytest's short summary repeats them untruncated)."""
     return sorted(
-        line for line in result.stdout.lines if ": AC00" in line and not line.startswith("FAILED")
+        {line for line in result.stdout.lines if ": AC00" in line and not line.startswith("FAILED")}
     )
 
 
