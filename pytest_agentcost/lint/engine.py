@@ -570,7 +570,13 @@ def import_words(source: bytes) -> frozenset[bytes]:
             end = _line_end(source, end + 1)
         words.update(_WORD.findall(source, start, end))
         position = source.find(b"import", max(end, position + 1))
-    return frozenset(words)
+    # one object per word across files, so that the cache's stat index pickles (and loads) each
+    # word once; the keywords of the statements themselves never name a module
+    return frozenset(_WORDS.setdefault(word, word) for word in words - _IMPORT_KEYWORDS)
+
+
+_IMPORT_KEYWORDS = frozenset({b"import", b"from", b"as"})
+_WORDS: dict[bytes, bytes] = {}
 
 
 def _line_end(source: bytes, position: int) -> int:

@@ -311,7 +311,7 @@ class _Extractor:
                 sys.setrecursionlimit(raised)
         found = positions.found
         kept = self.kept_calls()
-        remap = _Remap({old: new for new, old in enumerate(kept)})
+        remap = _Remap({old: new for new, old in enumerate(kept)}, _INTERNED)
         calls = []
         for index in kept:
             draft = final = self.call_drafts[index]
@@ -932,8 +932,9 @@ def _dotted(node: cst.BaseExpression) -> str:
 class _Remap:
     """Renumbers call references after dropped calls; a reference to a dropped call becomes opaque.
 
-    Equal results are also made one object (`interned`): a file names the same things again and
-    again, and the cache's pickle then stores, and a warm run rebuilds, each of them once.
+    Equal results are also made one object (`interned`, shared by every file a process extracts):
+    files name the same things again and again (`get_client`, `observe`...), and the cache's
+    pickle then stores, and a warm run rebuilds, each of them once.
     """
 
     index: dict[int, int]
@@ -951,6 +952,9 @@ class _Remap:
             expr = DictExpr(expr.keys, tuple(self(s) for s in expr.spreads), expr.dynamic)
         return self.interned.setdefault(expr, expr)
 
+
+#: The expressions `_Remap` has made one object of, across files (immutable, so safely shared).
+_INTERNED: dict[Expr, Expr] = {}
 
 _NODE_TYPES: tuple[frozenset[type], frozenset[type]] | None = None
 _INNER_TYPES: frozenset[type] = frozenset()  # _NODE_TYPES[0], for the walk's inner loop
