@@ -177,13 +177,13 @@ def _keys(value: Any, name: str) -> tuple[str, ...]:
     return keys
 
 
-_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+_DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+"  # (compiled on first use, not at start-up)
 
 
 def _aliases(value: Any, name: str) -> tuple[str, ...]:
     aliases = _strings(value, name)
     for alias in aliases:
-        if not _DOTTED.fullmatch(alias):
+        if not re.fullmatch(_DOTTED, alias):
             raise ConfigError(
                 f"{name} entries are the dotted paths of your wrappers, module included, such as "
                 f'"app.tracing.traced"; got {alias!r}.'
