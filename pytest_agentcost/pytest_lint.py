@@ -209,8 +209,9 @@ class LintCollectionPlugin:
 
         settings = config.stash[SETTINGS_KEY]
         seen = {item.path for item in items if isinstance(item, LintItem)}
+        # every lint item's file was walked past (`pytest_collect_file`), so this holds them all
         walked: set[Path] = config.stash.get(SEEN_KEY, set())
-        files = seen | walked
+        files = set(walked)
         extra: list[pytest.Item] = []
         lint_paths = [settings.root / entry for entry in settings.config.lint_paths]
         for path in discover(lint_paths, root=settings.root, exclude=settings.config.exclude):

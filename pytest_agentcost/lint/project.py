@@ -224,14 +224,13 @@ class Resolver:
 
     def lookup(self, path: str, scope: str, name: str) -> Value:
         key = (path, scope, name)
+        if key in self._resolving:
+            # `langfuse = langfuse.get_client()`: in its own value, a name is what it was
+            # before the assignment (an import, a def), not the assignment itself
+            return self._lookup(path, scope, name, assignments=False)
         cached = self._lookups.get(key)
         if cached is not None:
-            if key in self._resolving:
-                # `langfuse = langfuse.get_client()`: in its own value, a name is what it was
-                # before the assignment (an import, a def), not the assignment itself
-                return self._lookup(path, scope, name, assignments=False)
             return cached
-        self._lookups[key] = _IN_PROGRESS
         self._resolving.add(key)
         try:
             result = self._lookup(path, scope, name)

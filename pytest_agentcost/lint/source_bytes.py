@@ -2,8 +2,9 @@
 
 `extract_file` checks every file it parses for a NUL byte first (libcst accepts one inside a
 string, Python never does) and turns decoding failures into these errors; the engine also checks
-the files the pre-filter never parses, which costs a byte search per file (and a decode only for the rare file
-that is not plain ASCII or declares an encoding), so that no unreadable file goes unreported.
+the files the pre-filter never parses, which costs a byte search per file (and a decode only for
+the rare file that is not plain ASCII or declares an encoding), so that no unreadable file goes
+unreported.
 """
 
 from __future__ import annotations
@@ -69,10 +70,8 @@ def byte_problem(path: str, source: bytes) -> FileError | None:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
         source.decode(encoding)
-    except (UnicodeDecodeError, SyntaxError) as exc:
+    except (UnicodeDecodeError, SyntaxError) as exc:  # (an unknown codec is a SyntaxError here)
         return decode_error(path, source, exc)
-    except LookupError as exc:  # pragma: no cover - detect_encoding reports unknown codecs itself
-        return FileError(path, 1, 1, f"cannot decode the file ({exc}); {_FIX_ENCODING}")
     return None
 
 
